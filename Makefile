@@ -1,0 +1,40 @@
+# entryprune-bench: every target creates the virtualenv first if needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# CI and development read datasets from the shared mirror beside the checkout when it exists.
+export ENTRYPRUNE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
+PYTEST_FLAGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-slow test-gpu lint data bench bench-entryprune reproduce reproduce-quick report clean
+
+help:  ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the project (re-runs only when pyproject.toml changed)
+
+run: install  ## the main job: EntryPrune on scikit-learn's digits, results in results/default.csv
+	$(BIN)/python run.py
+
+test: install  ## the test suite (fast; data tests run when the mirror is present)
+	$(BIN)/python -m pytest -m "not slow and not gpu" $(PYTEST_FLAGS)
+
+test-slow: install  ## long training tests (paper-quality checks)
+	$(BIN)/python -m pytest -m "slow" $(PYTEST_FLAGS)
+
+test-gpu: install  ## CUDA tests (needs a GPU)
+	$(BIN)/python -m pytest -m "gpu" $(PYTEST_FLAGS)
+
+lint: install  ## ruff
+	$(BIN)/ruff check .
+
+clean:  ## remove run outputs (keeps results/reference)
+	rm -rf results/hydra results/perf results/report results/*.csv outputs multirun

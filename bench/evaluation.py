@@ -1,0 +1,48 @@
+"""Downstream evaluation: train a classifier on the selected columns, score the test split."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from hydra.utils import instantiate
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+__all__ = ["EvalResult", "build_evaluator", "evaluate", "evaluator_applies"]
+
+
+@dataclass
+class EvalResult:
+    accuracy: float
+    balanced_accuracy: float
+    seconds: float
+
+
+def evaluator_applies(spec: dict, k: int) -> bool:
+    """Whether an evaluator runs at budget ``k`` (``budgets: null`` means every budget)."""
+    budgets = spec.get("budgets")
+    return budgets is None or int(k) in {int(b) for b in budgets}
+
+
+def build_evaluator(spec: dict, seed: int):
+    """Instantiate the evaluator's estimator; seed it when it takes a ``random_state``."""
+    est = instantiate(spec["estimator"])
+    if "random_state" in inspect.signature(type(est).__init__).parameters:
+        est.set_params(random_state=int(seed))
+    return est
+
+
+def evaluate(spec: dict, seed: int, X_train, y_train, X_test, y_test) -> EvalResult:
+    """Fit the evaluator on the training columns and score accuracy on the test split."""
+    est = build_evaluator(spec, seed)
+    t0 = time.perf_counter()
+    est.fit(np.ascontiguousarray(X_train), y_train)
+    pred = est.predict(np.ascontiguousarray(X_test))
+    seconds = time.perf_counter() - t0
+    return EvalResult(
+        accuracy=float(accuracy_score(y_test, pred)),
+        balanced_accuracy=float(balanced_accuracy_score(y_test, pred)),
+        seconds=seconds,
+    )

@@ -1,0 +1,60 @@
+"""Where a row came from: git commit, config hash, library versions, time, seeds."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+__all__ = ["config_hash", "derive_seed", "git_commit", "utc_now", "versions"]
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str:
+    """Commit of the project checkout, with ``-dirty`` when files differ; ``unknown`` outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=_ROOT,
+                             capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def versions() -> str:
+    """Versions of the libraries that decide the numbers, as one compact string."""
+    out = [f"python={platform.python_version()}"]
+    for mod in ("numpy", "sklearn", "torch", "xgboost"):
+        try:
+            out.append(f"{mod}={__import__(mod).__version__}")
+        except ImportError:
+            pass
+    return " ".join(out)
+
+
+def config_hash(obj) -> str:
+    """Short sha256 of a JSON-serialisable config (key order does not matter)."""
+    blob = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def derive_seed(*keys) -> int:
+    """A 32-bit seed from its keys through sha256.
+
+    Python's ``hash()`` of a str changes between processes, so it cannot be used: the same
+    (dataset, selector, seed) must give the same selector seed on every machine.
+    """
+    blob = "\x1f".join(str(k) for k in keys).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little")
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

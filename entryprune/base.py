@@ -1,0 +1,196 @@
+"""The selector contract shared by EntryPrune and every baseline.
+
+A selector is a scikit-learn selector (``SelectorMixin`` + ``BaseEstimator``): the budget
+``n_features_to_select`` comes first, everything else is keyword-only, learned state ends
+in ``_``. Ranking selectors expose ``scores_`` (one value per input column, larger is more
+important) and set ``refit_per_budget = False`` so that one fit serves every budget K;
+selectors whose training depends on K set it to ``True``.
+
+This module holds the pieces every selector needs so that they behave the same way:
+``top_k_mask`` (one tie-breaking rule for all), ``check_selector_input`` (one set of
+error messages for bad input), ``resolve_device`` and ``torch_generator`` (no global RNG).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = [
+    "RankingSelector",
+    "check_budget",
+    "check_selector_input",
+    "resolve_device",
+    "top_k_mask",
+    "torch_generator",
+]
+
+
+def top_k_mask(scores, k: int) -> np.ndarray:
+    """Boolean mask of the ``k`` largest scores, ties broken by the lower column index.
+
+    The rule is fixed so that two runs (or two selectors) that produce equal scores always
+    select the same columns: a stable sort of ``-scores`` keeps equal scores in index order.
+    NaN scores rank below every real score (they are never preferred to a finite value).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_features,)
+    k : int
+        Number of columns to keep, ``1 <= k <= n_features``.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_features,)
+    """
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    check_budget(k, scores.shape[0])
+    keyed = np.where(np.isnan(scores), -np.inf, scores)
+    order = np.argsort(-keyed, kind="stable")
+    mask = np.zeros(scores.shape[0], dtype=bool)
+    mask[order[:k]] = True
+    return mask
+
+
+def check_budget(k, n_features: int) -> int:
+    """Validate a feature budget against the number of columns; return it as ``int``."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise ValueError(f"n_features_to_select must be an integer, got {k!r}")
+    if k < 1:
+        raise ValueError(f"n_features_to_select must be >= 1, got {k}")
+    if k > n_features:
+        raise ValueError(
+            f"n_features_to_select={k} exceeds the number of features ({n_features})"
+        )
+    return int(k)
+
+
+def check_selector_input(X, y, k=None, *, dtype=np.float32):
+    """Validate and normalise a selector's training data.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numeric, finite. Returned C-contiguous in ``dtype``.
+    y : array-like of shape (n_samples,)
+        Any labels (strings, non-contiguous integers); encoded to ``0..C-1``.
+    k : int or None
+        Budget to validate against ``n_features``; ``None`` skips the check.
+    dtype : numpy dtype
+        Dtype of the returned ``X`` (``None`` keeps numeric input as is).
+
+    Returns
+    -------
+    X : ndarray, y_encoded : ndarray of int64, classes : ndarray
+
+    Raises
+    ------
+    ValueError
+        With a message naming the problem: shape, length mismatch, non-numeric values,
+        NaN or inf, fewer than two classes, or a budget outside ``1..n_features``.
+    """
+    X = np.asarray(X)
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"X must be numeric; got dtype {X.dtype} ({exc})") from None
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X is empty: shape {X.shape}")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D; got shape {y.shape}")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"X and y have different lengths: X has {X.shape[0]} rows, y has {y.shape[0]}"
+        )
+    if dtype is not None:
+        X = np.ascontiguousarray(X, dtype=dtype)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        raise ValueError(
+            f"X contains {int(bad.sum())} NaN or infinite values "
+            f"(first at row {rows[0]}, column {cols[0]})"
+        )
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite labels")
+    classes, y_enc = np.unique(y, return_inverse=True)
+    if classes.shape[0] < 2:
+        raise ValueError(
+            f"y has {classes.shape[0]} class ({classes.tolist()}); at least 2 are needed"
+        )
+    if k is not None:
+        check_budget(k, X.shape[1])
+    return X, y_enc.astype(np.int64), classes
+
+
+def resolve_device(device: str = "auto"):
+    """Map ``"auto" | "cpu" | "cuda" | "cuda:N"`` to a ``torch.device``.
+
+    ``"auto"`` picks CUDA when it is available. Asking for CUDA on a machine without it is
+    an error rather than a silent fallback, so that a recorded device is always the truth.
+    """
+    import torch
+
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+    return dev
+
+
+def torch_generator(random_state, device) -> "torch.Generator":  # noqa: F821
+    """A ``torch.Generator`` on ``device`` seeded from ``random_state`` (no global RNG).
+
+    ``None`` draws a fresh seed from NumPy's entropy source, as scikit-learn does.
+    """
+    import torch
+
+    seed = np.random.SeedSequence(random_state).generate_state(1, dtype=np.uint64)[0]
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed) & ((1 << 63) - 1))
+    return gen
+
+
+class RankingSelector(SelectorMixin, BaseEstimator):
+    """Base for selectors that rank all columns (``scores_``) in one fit.
+
+    Subclasses implement ``_fit_scores(X, y) -> scores`` on validated input. The support
+    for any budget is ``top_k_mask(scores_, n_features_to_select)``, so the runner can fit
+    once and change ``n_features_to_select`` with ``set_params`` to read every budget.
+    """
+
+    refit_per_budget = False
+
+    def fit(self, X, y):
+        """Validate the data, compute ``scores_`` and return ``self``."""
+        X, y_enc, classes = check_selector_input(X, y, self.n_features_to_select)
+        self.n_features_in_ = X.shape[1]
+        self.classes_ = classes
+        scores = np.asarray(self._fit_scores(X, y_enc), dtype=np.float64)
+        if scores.shape != (X.shape[1],):
+            raise RuntimeError(
+                f"{type(self).__name__} produced scores of shape {scores.shape}, "
+                f"expected ({X.shape[1]},)"
+            )
+        self.scores_ = scores
+        return self
+
+    def _fit_scores(self, X, y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "scores_")
+        return top_k_mask(self.scores_, self.n_features_to_select)
