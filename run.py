@@ -2,6 +2,7 @@
 
     python run.py dataset=madelon selector=entryprune budgets=[25,50] seeds=[0,1,2]
     python run.py -m selector=random,random_forest,anova_f
+    python run.py -m hydra/launcher=parallel experiment=quick
 """
 
 from __future__ import annotations
@@ -11,20 +12,42 @@ import sys
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from bench.runner import CellFailures, run_cell
+from bench.workers import threads_per_worker, worker_device
+
+
+def _fit_to_launcher(cfg: DictConfig, hc) -> None:
+    """Give this job its share of the machine when a launcher runs jobs side by side."""
+    launcher = hc.launcher
+    target = str(launcher.get("_target_", ""))
+    with open_dict(cfg):
+        if cfg.get("torch_threads") is None:
+            if "JoblibLauncher" in target:
+                n_jobs = int(launcher.get("n_jobs") or 1)
+                cfg.torch_threads = threads_per_worker(n_jobs if n_jobs > 0 else 1)
+            elif "submitit" in target and launcher.get("cpus_per_task"):
+                cfg.torch_threads = int(launcher.cpus_per_task)
+        if "JoblibLauncher" in target:
+            import torch
+
+            n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            cfg.device = worker_device(str(cfg.device), int(hc.job.get("num", 0)), n_gpus)
 
 
 @hydra.main(config_path="configs", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> int:
+    hc = HydraConfig.get()
+    _fit_to_launcher(cfg, hc)
     summary = run_cell(cfg)
     print(f"\n{summary.dataset} / {summary.selector}: {summary.n_new} new row(s), "
-          f"{summary.n_skipped_done} (seed, k) already done -> {cfg.results_dir}/{cfg.exp_name}.csv")
+          f"{summary.n_skipped_done} (seed, k) already done -> "
+          f"{cfg.results_dir}/{cfg.exp_name}.csv")
     print(summary.table())
     if summary.n_failed:
         line = summary.failure_line()
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if hc.mode == RunMode.MULTIRUN:
             # Raising lets the sweep finish its other cells; Hydra then exits non-zero.
             raise CellFailures(line)
         print(f"FAILED: {line}", file=sys.stderr)

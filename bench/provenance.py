@@ -17,7 +17,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str:
-    """Commit of the project checkout, with ``-dirty`` when files differ; ``unknown`` outside git."""
+    """Commit of the checkout (``-dirty`` when files differ); ``unknown`` outside git."""
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=_ROOT,
                              capture_output=True, text=True, timeout=10, check=True).stdout.strip()

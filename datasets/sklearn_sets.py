@@ -23,7 +23,9 @@ def load_sklearn(name: str = "digits", scaler: str = "minmax") -> Dataset:
     import sklearn.datasets as skd
 
     if name not in _LOADERS:
-        raise ValueError(f"unknown scikit-learn dataset {name!r}; expected one of {sorted(_LOADERS)}")
+        raise ValueError(
+            f"unknown scikit-learn dataset {name!r}; expected one of {sorted(_LOADERS)}"
+        )
     bunch = getattr(skd, _LOADERS[name])()
     y, classes = encode_labels(bunch.target, source=name)
     names = [str(f) for f in bunch.feature_names] if "feature_names" in bunch else None

@@ -151,8 +151,8 @@ def resolve_device(device: str = "auto"):
     return dev
 
 
-def torch_generator(random_state, device) -> "torch.Generator":  # noqa: F821
-    """A ``torch.Generator`` on ``device`` seeded from ``random_state`` (no global RNG).
+def torch_generator(random_state, device):
+    """Return a ``torch.Generator`` on ``device`` seeded from ``random_state`` (no global RNG).
 
     ``None`` draws a fresh seed from NumPy's entropy source, as scikit-learn does.
     """
