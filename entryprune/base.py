@@ -49,8 +49,10 @@ def top_k_mask(scores, k: int) -> np.ndarray:
     """
     scores = np.asarray(scores, dtype=np.float64).ravel()
     check_budget(k, scores.shape[0])
-    keyed = np.where(np.isnan(scores), -np.inf, scores)
-    order = np.argsort(-keyed, kind="stable")
+    nan = np.isnan(scores)
+    # lexsort sorts by the last key first: real scores before NaN, then larger scores
+    # first, then the lower column index.
+    order = np.lexsort((np.arange(scores.shape[0]), -np.where(nan, 0.0, scores), nan))
     mask = np.zeros(scores.shape[0], dtype=bool)
     mask[order[:k]] = True
     return mask

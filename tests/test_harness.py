@@ -1,0 +1,200 @@
+"""The harness end to end: configs, runner, records, resume, failures, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from _run import ROOT, run_py
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from bench.records import COLUMNS
+from bench.runner import run_cell
+from entryprune.base import check_selector_input, top_k_mask
+
+CONFIGS = ROOT / "configs"
+
+
+def _compose(overrides):
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def _options(group):
+    return sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
+
+
+# ---------------------------------------------------------------- configs
+
+@pytest.mark.parametrize("name", _options("selector"))
+def test_selector_configs_compose_and_instantiate(name):
+    cfg = _compose([f"selector={name}"])
+    assert cfg.selector.name == name, "a selector config's name must equal its file name"
+    spec = {k: v for k, v in cfg.selector.items() if k != "name"}
+    factory = instantiate(spec, _partial_=True)
+    est = factory(n_features_to_select=3)
+    assert est.get_params()["n_features_to_select"] == 3
+
+
+@pytest.mark.parametrize("name", _options("evaluator"))
+def test_evaluator_configs_compose_and_instantiate(name):
+    cfg = _compose([f"evaluator={name}"])
+    assert len(cfg.evaluator) >= 1
+    for ev_name, spec in cfg.evaluator.items():
+        est = instantiate(spec.estimator)
+        assert hasattr(est, "fit") and hasattr(est, "predict"), ev_name
+
+
+@pytest.mark.parametrize("name", _options("dataset"))
+def test_dataset_configs_compose(name):
+    cfg = _compose([f"dataset={name}"])
+    assert "_target_" in cfg.dataset and cfg.dataset.name
+
+
+@pytest.mark.parametrize("name", _options("experiment"))
+def test_experiment_configs_compose(name):
+    cfg = _compose([f"experiment={name}"])
+    assert cfg.exp_name == name
+    assert len(cfg.seeds) >= 1 and len(cfg.budgets) >= 1
+
+
+def test_default_evaluator_group_runs_all_three():
+    cfg = _compose([])
+    assert set(cfg.evaluator) == {"svm", "knn1", "extra_trees"}
+    assert cfg.dataset.name == "digits"
+
+
+# ---------------------------------------------------------------- contract
+
+def test_top_k_mask_breaks_ties_by_lower_index_every_time():
+    scores = np.array([1.0, 3.0, 3.0, 2.0, 3.0, np.nan])
+    masks = {tuple(top_k_mask(scores, 2)) for _ in range(20)}
+    assert masks == {(False, True, True, False, False, False)}
+    assert np.flatnonzero(top_k_mask(np.zeros(10), 4)).tolist() == [0, 1, 2, 3]
+    # NaN ranks below every real score, -inf included
+    assert not top_k_mask(np.array([np.nan, -np.inf]), 1)[0]
+
+
+@pytest.mark.parametrize("k", [0, -1, 7, 2.5, True])
+def test_top_k_mask_rejects_bad_budgets(k):
+    with pytest.raises(ValueError, match="n_features_to_select"):
+        top_k_mask(np.arange(6.0), k)
+
+
+def test_input_checks_name_the_problem():
+    X = np.ones((6, 3))
+    y = np.array([0, 1, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match="different lengths"):
+        check_selector_input(X, y[:5])
+    Xn = X.copy()
+    Xn[2, 1] = np.nan
+    with pytest.raises(ValueError, match="row 2, column 1"):
+        check_selector_input(Xn, y)
+    with pytest.raises(ValueError, match="at least 2"):
+        check_selector_input(X, np.zeros(6))
+    with pytest.raises(ValueError, match="exceeds"):
+        check_selector_input(X, y, k=4)
+    _, enc, classes = check_selector_input(X, np.array(list("bcbcbc")))
+    assert enc.tolist() == [0, 1, 0, 1, 0, 1] and classes.tolist() == ["b", "c"]
+
+
+# ---------------------------------------------------------------- runner
+
+def test_run_cell_writes_tidy_rows_and_resumes(tmp_path):
+    overrides = ["selector=anova_f", "seeds=[0,1]", "budgets=[5,10]",
+                 f"results_dir={tmp_path}", "exp_name=e2e"]
+    first = run_cell(_compose(overrides), show_progress=False)
+    df = pd.read_csv(tmp_path / "e2e.csv")
+    assert len(df) == 2 * 2 * 3 == first.n_new
+    assert list(df.columns[: len(COLUMNS)]) == COLUMNS
+    assert set(df.status) == {"ok"}
+    assert (df.accuracy > 0.3).all(), "ANOVA on digits at K>=5 is far above chance (0.1)"
+    assert all(len(s.split()) == k for s, k in zip(df.selected, df.k, strict=True))
+    # the split depends on (dataset, seed) only: n_train equal for all rows of a seed
+    assert df.groupby("seed").n_train.nunique().eq(1).all()
+    assert df.select_shared.all(), "a ranking selector is fit once per seed"
+
+    second = run_cell(_compose(overrides), show_progress=False)
+    assert second.n_new == 0 and second.n_skipped_done == 4
+    assert len(pd.read_csv(tmp_path / "e2e.csv")) == len(df)
+    assert not list(tmp_path.rglob("*.tmp")), "no temporary file may be left behind"
+
+
+def test_changed_hyperparameters_are_not_skipped(tmp_path):
+    base = ["selector=random_forest", "seeds=[0]", "budgets=[5]", "evaluator=knn1",
+            f"results_dir={tmp_path}", "exp_name=h"]
+    run_cell(_compose(base + ["selector.n_estimators=5"]), show_progress=False)
+    again = run_cell(_compose(base + ["selector.n_estimators=6"]), show_progress=False)
+    assert again.n_new == 1, "a new config hash must rerun the combination"
+    df = pd.read_csv(tmp_path / "h.csv")
+    assert len(df) == 1, "the rerun replaces the old row instead of duplicating it"
+
+
+def test_budget_larger_than_d_is_skipped_not_failed(tmp_path):
+    s = run_cell(_compose(["selector=random", "seeds=[0]", "budgets=[5,100]",
+                           "evaluator=knn1", f"results_dir={tmp_path}", "exp_name=big"]),
+                 show_progress=False)
+    df = pd.read_csv(tmp_path / "big.csv").set_index("k")
+    assert df.loc[5, "status"] == "ok"
+    assert df.loc[100, "status"] == "skipped" and "n_features=64" in df.loc[100, "error"]
+    assert s.n_failed == 0
+
+
+def test_timeout_gives_timeout_rows_and_the_cell_goes_on(tmp_path):
+    cfg = _compose(["selector=random", "+selector.sleep_s=3",
+                    "selector._target_=helper_selectors.Sleepy", "seeds=[0]",
+                    "budgets=[2,3]", "evaluator=knn1", "timeout_s=0.5",
+                    f"results_dir={tmp_path}", "exp_name=t"])
+    s = run_cell(cfg, show_progress=False)
+    df = pd.read_csv(tmp_path / "t.csv")
+    assert df.status.tolist() == ["timeout", "timeout"]
+    assert df.error.str.contains("timeout_s=0.5").all()
+    assert (df.select_seconds < 2.5).all(), "the fit must be stopped, not run to the end"
+    assert s.n_failed == 0
+
+
+# ---------------------------------------------------------------- CLI
+
+def test_cli_multirun_three_selectors_then_resume(tmp_path):
+    args = ["-m", "selector=random,random_forest,anova_f", "budgets=[5,10]", "seeds=[0,1]",
+            f"results_dir={tmp_path}"]
+    r = run_py(*args)
+    assert r.returncode == 0, r.stderr[-2000:]
+    df = pd.read_csv(tmp_path / "default.csv")
+    assert df.groupby("selector").size().to_dict() == {
+        "anova_f": 12, "random": 12, "random_forest": 12}
+    again = run_py(*args)
+    assert again.returncode == 0
+    assert again.stdout.count("0 new row(s)") == 3
+    assert len(pd.read_csv(tmp_path / "default.csv")) == 36
+
+
+def test_cli_failing_selector_writes_failed_rows_and_exits_nonzero(tmp_path):
+    r = run_py("-m", "selector=anova_f,random",
+               "selector._target_=helper_selectors.AlwaysFails", "budgets=[5]",
+               "seeds=[0]", "evaluator=knn1", f"results_dir={tmp_path}")
+    # both cells fail (the target override applies to both); the sweep still ran both
+    assert r.returncode != 0
+    df = pd.read_csv(tmp_path / "default.csv")
+    assert set(df.selector) == {"anova_f", "random"}
+    assert set(df.status) == {"failed"}
+    assert df.error.str.contains("deliberate failure").all()
+    assert "failed row(s)" in r.stderr + r.stdout
+
+
+def test_cli_single_run_failure_prints_one_line_summary(tmp_path):
+    r = run_py("selector=random", "selector._target_=helper_selectors.AlwaysFails",
+               "budgets=[5]", "seeds=[0,1]", "evaluator=knn1", f"results_dir={tmp_path}")
+    assert r.returncode == 1
+    line = [ln for ln in r.stderr.splitlines() if ln.startswith("FAILED:")]
+    assert len(line) == 1 and "2 failed row(s) in cell digits/random" in line[0]
+
+
+def test_cli_unknown_selector_is_a_clear_hydra_error(tmp_path):
+    r = run_py("selector=nope", f"results_dir={tmp_path}")
+    assert r.returncode != 0
+    assert "nope" in r.stderr and "selector" in r.stderr
+    assert not (Path(tmp_path) / "default.csv").exists()
