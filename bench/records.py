@@ -41,7 +41,7 @@ COLUMNS = [
     "accuracy", "balanced_accuracy", "select_seconds", "eval_seconds", "select_shared",
     "n_train", "n_test", "n_features", "n_classes", "selected",
     "status", "error", "device", "protocol", "exp_name",
-    "git_commit", "config_hash", "versions", "started_at",
+    "git_commit", "config_hash", "versions", "started_at", "true_support",
 ]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
@@ -97,7 +97,8 @@ def remove_stale_temp_files(directory: Path) -> list[Path]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"selected": str, "error": str}, keep_default_na=False,
+    df = pd.read_csv(path, dtype={"selected": str, "error": str, "true_support": str},
+                     keep_default_na=False,
                      na_values={"accuracy": [""], "balanced_accuracy": [""],
                                 "select_seconds": [""], "eval_seconds": [""]})
     return normalise(df)

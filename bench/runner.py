@@ -161,8 +161,16 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
         return summary
 
     if dataset is None:
-        dataset = instantiate(ds_cfg)
+        try:
+            dataset = instantiate(ds_cfg)
+        except Exception as exc:
+            # A missing or broken data file fails this cell's rows with the loader's
+            # message (which file, where, which checksum); the rest of a sweep goes on.
+            return _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol,
+                              str(cfg.exp_name))
     D = dataset.n_features
+    true_support = ("" if dataset.true_support is None
+                    else " ".join(map(str, np.asarray(dataset.true_support).tolist())))
     total = sum(len(ks) for _, ks in todo)
     bar = tqdm(total=total, desc=f"{dataset_name}/{selector_name}", unit="fit",
                disable=not show_progress, file=sys.stderr, leave=True)
@@ -175,7 +183,7 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
             n_train=int(split.X_train.shape[0]), n_test=int(split.X_test.shape[0]),
             n_features=D, n_classes=dataset.n_classes, protocol=protocol,
             exp_name=str(cfg.exp_name), git_commit=git_commit(), config_hash=cell_hash,
-            versions=versions(),
+            versions=versions(), true_support=true_support,
         )
 
         def make(k, _seed=sel_seed):
@@ -224,6 +232,22 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     bar.close()
     store.merge()
     summary.rows = store.load_cell(dataset_name, selector_name)
+    return summary
+
+
+def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_name):
+    err = _error_text(exc)
+    rows = [dict(dataset=summary.dataset, selector=summary.selector, seed=seed, k=k,
+                 evaluator=e, status="failed", error=err, protocol=protocol,
+                 exp_name=exp_name, git_commit=git_commit(), config_hash=cell_hash,
+                 versions=versions(), started_at=utc_now(), select_shared=False, device="")
+            for seed, ks in todo for k in ks for e in _expected_evaluators(evaluators, k)]
+    summary.n_failed += len(rows)
+    summary.n_new += len(rows)
+    summary.failures.append(f"dataset could not be loaded: {err}")
+    store.write_cell(summary.dataset, summary.selector, rows)
+    store.merge()
+    summary.rows = store.load_cell(summary.dataset, summary.selector)
     return summary
 
 

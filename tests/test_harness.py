@@ -198,3 +198,12 @@ def test_cli_unknown_selector_is_a_clear_hydra_error(tmp_path):
     assert r.returncode != 0
     assert "nope" in r.stderr and "selector" in r.stderr
     assert not (Path(tmp_path) / "default.csv").exists()
+
+
+def test_dataset_that_cannot_load_gives_failed_rows_with_its_message(tmp_path):
+    r = run_py("-m", "selector=random,anova_f", "dataset.name=no_such_set", "budgets=[5]",
+               "seeds=[0]", "evaluator=knn1", f"results_dir={tmp_path}")
+    assert r.returncode != 0
+    df = pd.read_csv(tmp_path / "default.csv")
+    assert len(df) == 2 and set(df.status) == {"failed"}
+    assert df.error.str.contains("unknown scikit-learn dataset 'no_such_set'").all()
