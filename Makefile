@@ -33,6 +33,26 @@ test-slow: install  ## long training tests (paper-quality checks)
 test-gpu: install  ## CUDA tests (needs a GPU)
 	$(BIN)/python -m pytest -m "gpu" $(PYTEST_FLAGS)
 
+data: install  ## fetch and verify every dataset file into ENTRYPRUNE_DATA (mirror first, then the network)
+	$(BIN)/python scripts/fetch_data.py all
+
+reproduce: install  ## the paper's grid (experiment=paper, GPU box or cluster), then its report
+	$(BIN)/python run.py -m experiment=paper; status=$$?; \
+	$(BIN)/python scripts/report.py --exp-name paper; exit $$status
+
+reproduce-quick: install  ## a CPU subset of the paper (experiment=quick, < 45 min on 2 cores), then its report
+	$(BIN)/python run.py -m experiment=quick; status=$$?; \
+	$(BIN)/python scripts/report.py --exp-name quick; exit $$status
+
+report: install  ## rebuild the report of EXP (default quick) from its CSV: make report EXP=paper
+	$(BIN)/python scripts/report.py --exp-name $(or $(EXP),quick)
+
+bench: install  ## speed and memory of every selector (results/perf/selectors.csv)
+	$(BIN)/python scripts/bench_selectors.py
+
+bench-entryprune: install  ## EntryPrune bookkeeping overhead and end-to-end times (results/perf/entryprune.csv)
+	$(BIN)/python scripts/bench_entryprune.py
+
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
