@@ -349,7 +349,12 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
         Stage 1 validation share of the training data (stratified when possible).
     score : {"entry", "magnitude"}, default="entry"
         ``entry``: standardised sum of |dL/dW1| over the interval (the paper's first
-        impression). ``magnitude``: the ablation using |W1| column sums instead.
+        impression). ``magnitude``: the ablation using |W1| column sums instead. Measured
+        here, magnitude recovers 0-1 of 10 informative columns where the entry score
+        recovers 9-10 (``make_classification``, 2000 x 100): a candidate enters at +-1e-8
+        and Adam moves every weight by about ``lr`` per step whatever its gradient, so
+        magnitudes barely separate candidates after one interval, while the first
+        interval's full-size initial weights dominate the best-ever maxima.
     regrowth : {"random", "gradient"}, default="random"
         How freed input slots are refilled: uniformly at random (the paper) or, as the
         ablation the paper discusses, with the non-top-K features of largest input gradient.
