@@ -50,8 +50,26 @@ def test_evaluator_configs_compose_and_instantiate(name):
 
 @pytest.mark.parametrize("name", _options("dataset"))
 def test_dataset_configs_compose(name):
-    cfg = _compose([f"dataset={name}"])
+    cfg = _compose([f"dataset={name}", *GENERIC.get(name, [])])
     assert "_target_" in cfg.dataset and cfg.dataset.name
+
+
+# The generic configs take their file or id from the command line.
+GENERIC = {
+    "openml": ["dataset.data_id=1590"],
+    "matfile": ["dataset.path=/data/X.mat"],
+    "table": ["dataset.path=/data/t.csv", "dataset.target=label"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERIC))
+def test_generic_dataset_configs_demand_their_path_or_id(name):
+    from omegaconf.errors import MissingMandatoryValue
+
+    cfg = _compose([f"dataset={name}"])
+    with pytest.raises(MissingMandatoryValue):
+        instantiate(cfg.dataset)
+    assert _compose([f"dataset={name}", *GENERIC[name]]).dataset.name
 
 
 @pytest.mark.parametrize("name", _options("experiment"))
