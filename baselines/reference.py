@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from entryprune.base import RankingSelector
+from entryprune.base import RankingSelector, check_selector_input
 
-__all__ = ["RandomSelector"]
+__all__ = ["AllFeaturesSelector", "RandomSelector"]
 
 
 class RandomSelector(RankingSelector):
@@ -28,3 +29,28 @@ class RandomSelector(RankingSelector):
     def _fit_scores(self, X, y):
         rng = np.random.default_rng(self.random_state)
         return rng.permutation(X.shape[1]).astype(np.float64)
+
+
+class AllFeaturesSelector(RankingSelector):
+    """Every column: the ceiling the selectors are compared with.
+
+    The budget is ignored (the runner records K = D for its rows); ``scores_`` are all
+    equal so that a forced top-K would simply take the first K columns.
+    """
+
+    selects_all_features = True
+
+    def __init__(self, n_features_to_select=None, *, random_state=None):
+        self.n_features_to_select = n_features_to_select
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X, y_enc, classes = check_selector_input(X, y)
+        self.n_features_in_ = X.shape[1]
+        self.classes_ = classes
+        self.scores_ = np.ones(X.shape[1])
+        return self
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "scores_")
+        return np.ones(self.n_features_in_, dtype=bool)
