@@ -1,0 +1,67 @@
+"""Build the report of an experiment from its result CSV alone (nothing is re-run).
+
+    python scripts/report.py --exp-name quick
+    python scripts/report.py --exp-name paper --results-dir results --out /tmp/paper_report
+
+Reads ``<results-dir>/<exp-name>.csv`` and writes ``report.md``, PNG figures and CSV tables
+into ``<results-dir>/report/<exp-name>/`` (or ``--out``). Works on partial results; exits
+non-zero when the CSV does not exist. Hydra is not imported, so this runs anywhere the
+results were copied to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import matplotlib
+
+# Files only, no display: choose the backend before anything imports pyplot.
+matplotlib.use("Agg")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.records import ResultStore  # noqa: E402
+from bench.report import REFERENCE_CSV, build_report, load_published, load_results  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exp-name", required=True, help="experiment name (the CSV's stem)")
+    parser.add_argument("--results-dir", default="results", help="default: results")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: <results-dir>/report/<exp-name>)")
+    parser.add_argument("--reference", default=str(REFERENCE_CSV),
+                        help="published numbers (default: results/reference/neurofs_tables.csv)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Build the report; return the exit status (0 on success, 2 without a result CSV)."""
+    args = parse_args(argv)
+    # The runner's own file naming (it makes exp names safe for file names).
+    csv_path = ResultStore(args.results_dir, args.exp_name).csv_path
+    if not csv_path.is_file():
+        print(f"error: no results for experiment {args.exp_name!r}: {csv_path} does not exist "
+              "(run the experiment first, or pass --results-dir)", file=sys.stderr)
+        return 2
+    rows = load_results(csv_path)
+    out = Path(args.out) if args.out else csv_path.parent / "report" / csv_path.stem
+    published = load_published(args.reference)
+    if published.empty:
+        print(f"note: no published numbers at {args.reference}; comparisons are left out",
+              file=sys.stderr)
+    rep = build_report(rows, out, exp_name=args.exp_name, published=published,
+                       source=csv_path)
+    print(f"report: {rep.markdown}")
+    for name, path in rep.figures.items():
+        print(f"figure {name}: {path}")
+    for name, reason in rep.skipped:
+        print(f"figure {name} skipped: {reason}")
+    print(f"tables: {out / 'tables'} ({len(rep.tables)} CSV files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
