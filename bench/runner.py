@@ -25,7 +25,7 @@ from bench.evaluation import evaluate, evaluator_applies
 from bench.provenance import config_hash, derive_seed, git_commit, utc_now, versions
 from bench.records import ResultStore
 from bench.timeout import FitTimeout, time_limit
-from datasets.base import make_split
+from datasets.base import PROTOCOLS, make_split
 
 __all__ = ["CellFailures", "CellSummary", "run_cell"]
 
@@ -113,6 +113,8 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     overrides = (ds_cfg.pop("selector_overrides", None) or {}).get(selector_name, {}) or {}
     sel_cfg.update(overrides)
     protocol = str(cfg.get("protocol", "clean"))
+    if protocol not in PROTOCOLS:  # refuse before any row is written, not mid-cell
+        raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}")
     seeds = [int(s) for s in cfg.seeds]
     budgets = [int(k) for k in cfg.budgets]
     timeout_s = cfg.get("timeout_s")
