@@ -8,7 +8,7 @@ export ENTRYPRUNE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
 PYTEST_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-gpu lint data bench bench-entryprune reproduce reproduce-quick report clean
+.PHONY: help install run test test-slow test-gpu lint data bench bench-scaling bench-entryprune reproduce reproduce-quick report clean
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ report: install  ## rebuild the report of EXP (default quick) from its CSV: make
 
 bench: install  ## speed and memory of every selector (results/perf/selectors.csv)
 	$(BIN)/python scripts/bench_selectors.py
+
+bench-scaling: install  ## selection time vs n and vs D for the neural selectors (results/perf/scaling.*)
+	$(BIN)/python scripts/bench_scaling.py
 
 bench-entryprune: install  ## EntryPrune bookkeeping overhead and end-to-end times (results/perf/entryprune.csv)
 	$(BIN)/python scripts/bench_entryprune.py
