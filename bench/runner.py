@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
@@ -238,6 +239,9 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
 
 
 def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_name):
+    # Hydra wraps the loader's exception; the loader's own message is the useful one.
+    while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
+        exc = exc.__cause__
     err = _error_text(exc)
     rows = [dict(dataset=summary.dataset, selector=summary.selector, seed=seed, k=k,
                  evaluator=e, status="failed", error=err, protocol=protocol,
