@@ -117,6 +117,17 @@ class MLP:
     #: whether torch's fused Adam kernel works here (None: not tried yet)
     _fused_ok = None
 
+    def swap_input_columns(self, a, b):
+        """Exchange W1 columns ``a`` and ``b`` together with their Adam moments."""
+        tensors = [self.W1, self._m[0], self._v[0]]
+        if self._opt is not None:
+            st = self._opt.state.get(self.W1, {})
+            tensors += [st[k] for k in ("exp_avg", "exp_avg_sq") if k in st]
+        for t in tensors:
+            ta, tb = t.index_select(1, a), t.index_select(1, b)
+            t.index_copy_(1, a, tb)
+            t.index_copy_(1, b, ta)
+
     def forward(self, x):
         """Return (hidden activations (n, h), transposed logits (C, n))."""
         h = torch.addmm(self.b1, x, self.W1.t()).relu_()
@@ -172,18 +183,28 @@ class _Run:
         self.batch = min(int(sel.batch_size), self.n)
         self.steps_per_epoch = max(1, self.n // self.batch)
         self.entry_score = torch.full((self.D,), float(sel.init_score), device=device)
+        # transposed copies: candidate refills and the top-K validation loss read whole
+        # rows of these instead of scattered columns of X (see "Layout" below)
+        self.XT = X.t().contiguous()
+        self.X_valT = None if X_val is None else X_val.t().contiguous()
         self._new_network(m)
         self.steps = 0
         self.updates = 0
         self.epoch = 0
 
     # -- state ---------------------------------------------------------------------------
+    # Layout: input position j holds feature ``active[j]``; positions ``[0, K)`` are always
+    # the current top-K and ``[K, m)`` the candidates. The MLP is equivariant to a
+    # permutation of its input positions (with the matching W1 columns and Adam moments),
+    # so keeping the top-K in front is the paper's update rule, and it makes the refill a
+    # copy into one contiguous block of columns. Candidates are refilled from ``XT`` (the
+    # data transposed, one extra copy of X): reading whole rows of ``XT`` is ~4x faster
+    # than gathering scattered columns of ``X``, which touches every cache line of X.
     def _new_network(self, m):
-        """Wire ``m`` random inputs, ``K`` of them (at random) as the initial top-K."""
-        K, D, dev = self.K, self.D, self.device
-        self.active = torch.randperm(D, generator=self.gen, device=dev)[:m]
-        self.is_top = torch.zeros(m, dtype=torch.bool, device=dev)
-        self.is_top[torch.randperm(m, generator=self.gen, device=dev)[:K]] = True
+        """Wire ``m`` random inputs; the first ``K`` of them are the initial top-K."""
+        K, dev = self.K, self.device
+        self.active = torch.randperm(self.D, generator=self.gen, device=dev)[:m]
+        self.is_top = torch.arange(m, device=dev) < K
         # the first interval scores every active position (spec)
         self.is_cand = torch.ones(m, dtype=torch.bool, device=dev)
         self.net = MLP(m, self.sel.n_hidden, self.n_classes, self.sel.lr, self.gen, dev)
@@ -197,21 +218,22 @@ class _Run:
         The top-K columns keep their weights; the new candidate slots start near zero;
         Adam is rebuilt because its state has the old shape (spec).
         """
+        K = self.K
         with torch.no_grad():
-            top_pos = torch.nonzero(self.is_top).squeeze(1)
-            keep = self.active[top_pos]
-            fill = self._sample_outside(keep, m - self.K)
-            self.active = torch.cat([keep, fill])
+            fill = self._sample_outside(self.active[:K], m - K)
+            self.active = torch.cat([self.active[:K], fill])
             W1 = torch.empty((self.net.W1.shape[0], m), device=self.device)
-            W1[:, : self.K] = self.net.W1[:, top_pos]
-            W1[:, self.K:] = _uniform((W1.shape[0], m - self.K), 1e-8, self.gen, self.device)
+            W1[:, :K] = self.net.W1[:, :K]
+            W1[:, K:] = _uniform((W1.shape[0], m - K), 1e-8, self.gen, self.device)
             self.net.W1 = W1
             self.net.reset_optimizer()
-            self.is_top = torch.zeros(m, dtype=torch.bool, device=self.device)
-            self.is_top[: self.K] = True
+            self.is_top = torch.arange(m, device=self.device) < K
             self.is_cand = ~self.is_top
             self.m = m
-            self.X_act = self.X.index_select(1, self.active)
+            X_act = torch.empty((self.n, m), device=self.device)
+            X_act[:, :K] = self.X_act[:, :K]
+            X_act[:, K:] = self.XT.index_select(0, fill).t()
+            self.X_act = X_act
             self.G = torch.zeros((self.sel.n_hidden, m), device=self.device)
 
     def _sample_outside(self, exclude, count):
@@ -221,7 +243,7 @@ class _Run:
         return torch.topk(keys, count, largest=False, sorted=False).indices
 
     def topk_features(self):
-        return self.active[self.is_top]
+        return self.active[: self.K]
 
     # -- training ------------------------------------------------------------------------
     def run(self, *, max_updates=None, max_epochs=None, before_update=None,
@@ -261,34 +283,47 @@ class _Run:
 
     def update(self):
         """Score candidates, re-pick the top-K, refill the other slots (spec 'update')."""
+        K, m, dev = self.K, self.m, self.device
         with torch.no_grad():
             s = self._standardised_scores()
             cand = self.is_cand
             f = self.active[cand]
             self.entry_score[f] = torch.maximum(self.entry_score[f], s[cand])
-            old_top = self.topk_features()
-            top_pos = torch.topk(self.entry_score[self.active], self.K, sorted=False).indices
-            self.is_top = torch.zeros(self.m, dtype=torch.bool, device=self.device)
-            self.is_top[top_pos] = True
-            new_top = self.active[top_pos]
-            was = torch.zeros(self.D, dtype=torch.bool, device=self.device)
-            was[old_top] = True
-            self.n_changes = self.K - was[new_top].sum()
+            top_pos = torch.topk(self.entry_score[self.active], K, sorted=False).indices
+            in_top = torch.zeros(m, dtype=torch.bool, device=dev)
+            in_top[top_pos] = True
+            # candidates promoted into the top-K swap places with the members they replace
+            vacated = torch.nonzero(~in_top[:K]).squeeze(1)
+            promoted = torch.nonzero(in_top[K:]).squeeze(1) + K
+            self.n_changes = torch.tensor(promoted.shape[0], device=dev)
+            if promoted.shape[0]:
+                self._swap(vacated, promoted)
+            self.is_top = torch.arange(m, device=dev) < K
             self.is_cand = ~self.is_top
-            cand_pos = torch.nonzero(self.is_cand).squeeze(1)
-            n_fill = cand_pos.shape[0]
+            n_fill = m - K
             if n_fill:
                 if self.sel.regrowth == "gradient":
-                    fill = self._gradient_refill(new_top, n_fill)
+                    fill = self._gradient_refill(self.active[:K], n_fill)
                 else:
-                    fill = self._sample_outside(new_top, n_fill)
-                self.active[cand_pos] = fill
-                # index_select + index_copy_ move whole columns in one pass each; the
-                # equivalent advanced-index assignment is ~2.6x slower on MNIST-sized data
-                self.X_act.index_copy_(1, cand_pos, self.X.index_select(1, fill))
-                self.net.W1.index_copy_(1, cand_pos, _uniform(
-                    (self.net.W1.shape[0], n_fill), 1e-8, self.gen, self.device))
+                    fill = self._sample_outside(self.active[:K], n_fill)
+                self.active[K:] = fill
+                self.X_act[:, K:] = self.XT.index_select(0, fill).t()
+                self.net.W1[:, K:] = _uniform((self.net.W1.shape[0], n_fill), 1e-8,
+                                              self.gen, dev)
             self.G.zero_()
+
+    def _swap(self, a, b):
+        """Exchange input positions ``a`` and ``b``: features, columns, W1 and Adam state.
+
+        Only the promoted side's data columns are needed (position ``b`` is refilled next),
+        but W1's Adam moments travel both ways, so that a refilled position keeps the
+        state of the feature that left it, as in the fixed-position rule of the paper.
+        """
+        fa, fb = self.active[a], self.active[b]
+        self.active[a], self.active[b] = fb, fa
+        self.X_act.index_copy_(1, a, self.X_act.index_select(1, b))
+        self.net.swap_input_columns(a, b)
+        self.G.index_fill_(1, torch.cat([a, b]), 0.0)
 
     def _gradient_refill(self, top, count):
         """Ablation: the ``count`` non-top-K features with the largest input gradient.
@@ -305,13 +340,16 @@ class _Run:
         return torch.topk(grad, count, sorted=False).indices
 
     # -- losses of the top-K subset --------------------------------------------------------
-    def subset_loss(self, X, y):
-        """CE of the net with every non-top-K input set to zero (only top-K columns used)."""
+    def subset_loss(self, XT, y):
+        """CE of the net with every non-top-K input set to zero (only top-K columns used).
+
+        ``XT`` is the data transposed (features x samples), so the top-K rows are read
+        contiguously.
+        """
+        K = self.K
         with torch.no_grad():
-            top_pos = torch.nonzero(self.is_top).squeeze(1)
-            W1 = self.net.W1[:, top_pos]
-            h = torch.addmm(self.net.b1, X.index_select(1, self.active[top_pos]),
-                            W1.t()).relu_()
+            h = torch.addmm(self.net.b1, XT.index_select(0, self.active[:K]).t(),
+                            self.net.W1[:, :K].t()).relu_()
             logits_t = torch.addmm(self.net.b2, self.net.W2, h.t())
             return torch.nn.functional.cross_entropy(logits_t.t(), y)
 
@@ -469,6 +507,7 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
             run1 = self._make_run(Xt[tr], yt[tr], C, K, self._gen(seeds[1], dev), dev,
                                   X_val=Xt[va], y_val=yt[va])
             self._stage1(run1)
+            del run1  # its data copies (X subset and its transpose) are not needed in stage 2
             run = self._make_run(Xt, yt, C, K, self._gen(seeds[2], dev), dev)
             self._stage2(run)
         support = torch.zeros(D, dtype=torch.bool, device=dev)
@@ -507,7 +546,7 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
         if val_loss is not None:
             vals.append(val_loss)
         if self.track_train_loss:
-            vals.append(run.subset_loss(run.X, run.y))
+            vals.append(run.subset_loss(run.XT, run.y))
         host = torch.stack([v.to(torch.float32) for v in vals]).tolist()
         row = {"stage": stage, "update": run.updates, "n_changes": int(host[0]),
                "n_active": run.m, "seconds": time.perf_counter() - self._t0}
@@ -541,7 +580,7 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
         patience = int(self.patience)
 
         def before_update(r):
-            row = self._record(r, 1, val_loss=r.subset_loss(r.X_val, r.y_val))
+            row = self._record(r, 1, val_loss=r.subset_loss(r.X_valT, r.y_val))
             return self._stage1_stop(r, row, state, patience)
 
         run.run(max_epochs=int(self.max_epochs), before_update=before_update,

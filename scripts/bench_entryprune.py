@@ -114,7 +114,7 @@ def bench_loop(regime, *, K, n_updates, reps, dev, seed=0):
         sel._trace = _Trace()
 
         def before(r):  # stage 1's bookkeeping: subset validation loss + one host read
-            sel._record(r, 1, val_loss=r.subset_loss(r.X_val, r.y_val))
+            sel._record(r, 1, val_loss=r.subset_loss(r.X_valT, r.y_val))
             return False
         return run, before
 
