@@ -111,8 +111,11 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     evaluators = _plain(cfg.evaluator)
     dataset_name = str(ds_cfg["name"])
     selector_name = str(sel_cfg.pop("name"))
-    overrides = (ds_cfg.pop("selector_overrides", None) or {}).get(selector_name, {}) or {}
-    sel_cfg.update(overrides)
+    # Per-selector settings of a dataset (NeuroFS's batch size 20 on small wide sets), then
+    # of the experiment (lighter budgets in `quick`); both enter the config hash below.
+    for source in (ds_cfg.pop("selector_overrides", None),
+                   _plain(cfg.get("selector_overrides") or {})):
+        sel_cfg.update((source or {}).get(selector_name, {}) or {})
     protocol = str(cfg.get("protocol", "clean"))
     if protocol not in PROTOCOLS:  # refuse before any row is written, not mid-cell
         raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}")

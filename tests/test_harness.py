@@ -151,6 +151,23 @@ def test_changed_hyperparameters_are_not_skipped(tmp_path):
     assert len(df) == 1, "the rerun replaces the old row instead of duplicating it"
 
 
+def test_experiment_selector_overrides_apply_to_their_selector_only(tmp_path):
+    base = ["seeds=[0]", "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
+            "exp_name=o", "selector_overrides={random_forest: {n_estimators: 3}}"]
+    s = run_cell(_compose(base + ["selector=random_forest", "selector.n_estimators=50"]),
+                 show_progress=False)
+    assert s.n_new == 1
+    plain = run_cell(_compose(["selector=random_forest", "selector.n_estimators=3", "seeds=[0]",
+                               "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
+                               "exp_name=o2"]), show_progress=False)
+    rows = [pd.read_csv(tmp_path / f"{e}.csv").iloc[0] for e in ("o", "o2")]
+    # the override won: same settings, same hash and the same selection as n_estimators=3
+    assert rows[0].config_hash == rows[1].config_hash and rows[0].selected == rows[1].selected
+    assert plain.n_new == 1
+    other = run_cell(_compose(base + ["selector=anova_f"]), show_progress=False)
+    assert other.n_new == 1 and other.n_failed == 0
+
+
 def test_budget_larger_than_d_is_skipped_not_failed(tmp_path):
     s = run_cell(_compose(["selector=random", "seeds=[0]", "budgets=[5,100]",
                            "evaluator=knn1", f"results_dir={tmp_path}", "exp_name=big"]),
