@@ -73,8 +73,10 @@ def _plain(cfg) -> dict:
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
 
 
-def _expected_evaluators(evaluators: dict, k: int) -> list[str]:
-    return [name for name, spec in evaluators.items() if evaluator_applies(spec, k)]
+def _expected_evaluators(evaluators: dict, k: int, every: bool = False) -> list[str]:
+    """Evaluators that run at budget ``k``; ``every`` (the all-features ceiling, whose K is
+    D) takes them all, as NeuroFS Table 6 scores all features with every learner."""
+    return [name for name, spec in evaluators.items() if every or evaluator_applies(spec, k)]
 
 
 def _done(existing: pd.DataFrame, seed: int, k: int, evals: list[str], chash: str) -> bool:
@@ -149,15 +151,20 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     selects_all = bool(getattr(factory.func, "selects_all_features", False))
 
     summary = CellSummary(dataset_name, selector_name, existing)
-    dataset = None
+    dataset = load_error = None
     if selects_all:
-        # The ceiling ignores K: one budget per seed, recorded as D (needs the data).
-        dataset = instantiate(ds_cfg)
-        budgets = [dataset.n_features]
+        # The ceiling ignores K: one budget per seed, recorded as D (needs the data first;
+        # if it cannot load, its failed rows carry the configured budgets instead).
+        try:
+            dataset = instantiate(ds_cfg)
+            budgets = [dataset.n_features]
+        except Exception as exc:
+            load_error = exc
     todo = []
     for seed in seeds:
         ks = [k for k in budgets
-              if not _done(existing, seed, k, _expected_evaluators(evaluators, k), cell_hash)]
+              if not _done(existing, seed, k, _expected_evaluators(evaluators, k, selects_all),
+                           cell_hash)]
         summary.n_skipped_done += len(budgets) - len(ks)
         if ks:
             todo.append((seed, ks))
@@ -168,12 +175,14 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
 
     if dataset is None:
         try:
+            if load_error is not None:
+                raise load_error
             dataset = instantiate(ds_cfg)
         except Exception as exc:
             # A missing or broken data file fails this cell's rows with the loader's
             # message (which file, where, which checksum); the rest of a sweep goes on.
             return _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol,
-                              str(cfg.exp_name))
+                              str(cfg.exp_name), selects_all)
     D = dataset.n_features
     true_support = ("" if dataset.true_support is None
                     else " ".join(map(str, np.asarray(dataset.true_support).tolist())))
@@ -207,7 +216,7 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
 
         for k in ks:
             started = utc_now()
-            evals = _expected_evaluators(evaluators, k)
+            evals = _expected_evaluators(evaluators, k, selects_all)
             rows = []
             if not 1 <= k <= D:
                 reason = f"k={k} is outside 1..n_features={D}"
@@ -241,7 +250,8 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     return summary
 
 
-def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_name):
+def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_name,
+               every=False):
     # Hydra wraps the loader's exception; the loader's own message is the useful one.
     while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
         exc = exc.__cause__
@@ -250,7 +260,8 @@ def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_n
                  evaluator=e, status="failed", error=err, protocol=protocol,
                  exp_name=exp_name, git_commit=git_commit(), config_hash=cell_hash,
                  versions=versions(), started_at=utc_now(), select_shared=False, device="")
-            for seed, ks in todo for k in ks for e in _expected_evaluators(evaluators, k)]
+            for seed, ks in todo for k in ks
+            for e in _expected_evaluators(evaluators, k, every)]
     summary.n_failed += len(rows)
     summary.n_new += len(rows)
     summary.failures.append(f"dataset could not be loaded: {err}")

@@ -143,14 +143,13 @@ def bench_loop(regime, *, K, n_updates, reps, dev, seed=0):
 
 def bench_end_to_end(name, *, K, seeds, dev):
     """Paper-protocol EntryPrune fits on one dataset; one row per seed."""
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
     from sklearn.svm import SVC
 
     from datasets.base import make_split
+    from datasets.registry import load_dataset
 
     try:
-        ds = instantiate(OmegaConf.load(ROOT / "configs" / "dataset" / f"{name}.yaml"))
+        ds = load_dataset(name)
     except Exception as exc:  # no file here: say which, do not stop the benchmark
         msg = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
         return [dict(benchmark="end_to_end", case=name, dataset=name, k=K, status="missing",
@@ -226,6 +225,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0", help="end-to-end seeds, e.g. 0,1,2")
     ap.add_argument("--threads", type=int, default=None, help="torch threads")
     ap.add_argument("--out", default=str(ROOT / "results" / "perf" / "entryprune.csv"))
+    ap.add_argument("--append", action="store_true",
+                    help="add these rows to an existing --out file (for runs in parts)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -245,6 +246,8 @@ def main(argv=None) -> int:
         rows += bench_end_to_end(name, K=args.k, seeds=seeds, dev=dev)
     df = pd.DataFrame([dict(r, **meta) for r in rows])
     out = Path(args.out)
+    if args.append and out.exists():
+        df = pd.concat([pd.read_csv(out), df], ignore_index=True)
     atomic_write_csv(df, out)
     print()
     print(_tables(df))

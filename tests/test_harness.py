@@ -153,7 +153,7 @@ def test_changed_hyperparameters_are_not_skipped(tmp_path):
 
 def test_experiment_selector_overrides_apply_to_their_selector_only(tmp_path):
     base = ["seeds=[0]", "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
-            "exp_name=o", "selector_overrides={random_forest: {n_estimators: 3}}"]
+            "exp_name=o", "++selector_overrides={random_forest: {n_estimators: 3}}"]
     s = run_cell(_compose(base + ["selector=random_forest", "selector.n_estimators=50"]),
                  show_progress=False)
     assert s.n_new == 1
@@ -166,6 +166,25 @@ def test_experiment_selector_overrides_apply_to_their_selector_only(tmp_path):
     assert plain.n_new == 1
     other = run_cell(_compose(base + ["selector=anova_f"]), show_progress=False)
     assert other.n_new == 1 and other.n_failed == 0
+
+
+def test_all_features_ceiling_gets_every_evaluator_and_k_equal_d(tmp_path):
+    # the paper group runs 1-NN and ExtraTrees at K=50 only; the ceiling (K = D) gets all
+    run_cell(_compose(["selector=all_features", "evaluator=paper", "seeds=[0]",
+                       "budgets=[50]", f"results_dir={tmp_path}", "exp_name=c"]),
+             show_progress=False)
+    df = pd.read_csv(tmp_path / "c.csv")
+    assert sorted(df.evaluator) == ["extra_trees", "knn1", "svm"]
+    assert (df.k == 64).all() and (df.status == "ok").all()
+
+
+def test_all_features_on_a_dataset_that_cannot_load_gives_failed_rows(tmp_path):
+    s = run_cell(_compose(["selector=all_features", "dataset.name=no_such_set", "seeds=[0]",
+                           "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
+                           "exp_name=cf"]), show_progress=False)
+    df = pd.read_csv(tmp_path / "cf.csv")
+    assert df.status.tolist() == ["failed"] and "no_such_set" in df.error[0]
+    assert s.n_failed == 1
 
 
 def test_budget_larger_than_d_is_skipped_not_failed(tmp_path):
