@@ -6,7 +6,9 @@ import math
 
 import torch
 
-__all__ = ["mlp", "to_device", "train_epochs"]
+from entryprune.base import resolve_device, torch_generator
+
+__all__ = ["gated_setup", "mlp", "to_device", "train_epochs"]
 
 
 def mlp(sizes, activation: str, gen: torch.Generator, device) -> torch.nn.Sequential:
@@ -49,3 +51,23 @@ def train_epochs(loss_fn, params, X, y, *, epochs, batch_size, lr, gen, on_epoch
             opt.step()
         if on_epoch is not None:
             on_epoch(epoch)
+
+
+def gated_setup(sel, X, y):
+    """What a per-feature-gate selector (STG, CancelOut) needs before its gates exist.
+
+    Resolves ``sel.device`` (recorded as ``sel.device_``), seeds a generator from
+    ``sel.random_state``, moves the data there and builds the MLP
+    ``D -> sel.hidden_dims -> C`` with ``sel.activation``.
+
+    Returns
+    -------
+    dev, gen, X (tensor), y (tensor), net
+    """
+    dev = resolve_device(sel.device)
+    sel.device_ = str(dev)
+    gen = torch_generator(sel.random_state, dev)
+    Xt, yt = to_device(X, y, dev)
+    D, C = X.shape[1], int(y.max()) + 1
+    net = mlp([D, *[int(h) for h in sel.hidden_dims], C], sel.activation, gen, dev)
+    return dev, gen, Xt, yt, net

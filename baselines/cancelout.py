@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from baselines._torch import mlp, to_device, train_epochs
-from entryprune.base import RankingSelector, resolve_device, torch_generator
+from baselines._torch import gated_setup, train_epochs
+from entryprune.base import RankingSelector
 
 __all__ = ["CancelOutSelector"]
 
@@ -52,12 +52,8 @@ class CancelOutSelector(RankingSelector):
         self.random_state = random_state
 
     def _fit_scores(self, X, y):
-        dev = resolve_device(self.device)
-        self.device_ = str(dev)
-        gen = torch_generator(self.random_state, dev)
-        Xt, yt = to_device(X, y, dev)
-        D, C = X.shape[1], int(y.max()) + 1
-        net = mlp([D, *[int(h) for h in self.hidden_dims], C], self.activation, gen, dev)
+        dev, gen, Xt, yt, net = gated_setup(self, X, y)
+        D = X.shape[1]
         w = torch.full((D,), float(self.init), device=dev, requires_grad=True)
         lam = float(self.lam)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from baselines._torch import mlp, to_device, train_epochs
-from entryprune.base import RankingSelector, resolve_device, torch_generator
+from baselines._torch import gated_setup, train_epochs
+from entryprune.base import RankingSelector
 
 __all__ = ["STGSelector"]
 
@@ -57,12 +57,8 @@ class STGSelector(RankingSelector):
         self.random_state = random_state
 
     def _fit_scores(self, X, y):
-        dev = resolve_device(self.device)
-        self.device_ = str(dev)
-        gen = torch_generator(self.random_state, dev)
-        Xt, yt = to_device(X, y, dev)
-        D, C = X.shape[1], int(y.max()) + 1
-        net = mlp([D, *[int(h) for h in self.hidden_dims], C], self.activation, gen, dev)
+        dev, gen, Xt, yt, net = gated_setup(self, X, y)
+        D = X.shape[1]
         # mu starts at 0: every gate half open in expectation (the paper's initialisation)
         mu = torch.zeros(D, device=dev, requires_grad=True)
         sigma, lam = float(self.sigma), float(self.lam)
