@@ -53,7 +53,6 @@ __all__ = [
     "CONFIG_DIR",
     "FitResult",
     "StagedData",
-    "atomic_write_text",
     "available_cpus",
     "fit_exponent",
     "interleaved_order",
@@ -562,23 +561,6 @@ def interleaved_order(names: Sequence[str], reps: int, seed: int = 0) -> list[tu
     for rep in range(int(reps)):
         order.extend((rep, names[i]) for i in rng.permutation(len(names)))
     return order
-
-
-def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write ``text`` so that readers see the old file or the new one, never a torn one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

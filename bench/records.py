@@ -31,6 +31,7 @@ __all__ = [
     "KEY",
     "ResultStore",
     "atomic_write_csv",
+    "atomic_write_text",
     "remove_stale_temp_files",
 ]
 
@@ -54,14 +55,18 @@ def _tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def atomic_write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` to ``path`` so readers see the old file or the new one, never a mix."""
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never a mix.
+
+    The temporary file sits beside ``path`` and carries the writer's pid, so that a later
+    run can tell a dead writer's leftover (see :func:`remove_stale_temp_files`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_path(path)
     try:
         with open(tmp, "w", newline="") as fh:
-            df.to_csv(fh, index=False)
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -69,6 +74,11 @@ def atomic_write_csv(df: pd.DataFrame, path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def atomic_write_csv(df: pd.DataFrame, path: Path | str) -> None:
+    """Write ``df`` as CSV to ``path`` atomically (see :func:`atomic_write_text`)."""
+    atomic_write_text(path, df.to_csv(index=False))
 
 
 def _pid_alive(pid: int) -> bool:
