@@ -22,12 +22,15 @@ import math
 import time
 
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.feature_selection import SelectorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from baselines._torch import to_device
-from entryprune.base import check_selector_input, resolve_device, top_k_mask, torch_generator
+from entryprune.base import (
+    PerBudgetSelector,
+    check_selector_input,
+    resolve_device,
+    top_k_mask,
+    torch_generator,
+)
 
 __all__ = ["NeuroFSSelector"]
 
@@ -76,7 +79,7 @@ def _regrow(W, mask, grad, n, cols=None):
     return n
 
 
-class NeuroFSSelector(SelectorMixin, BaseEstimator):
+class NeuroFSSelector(PerBudgetSelector):
     """NeuroFS (Atashgahi et al., TMLR 2023): input-neuron evolution in a sparse MLP.
 
     Parameters
@@ -114,7 +117,7 @@ class NeuroFSSelector(SelectorMixin, BaseEstimator):
     device_ : str
     """
 
-    refit_per_budget = True
+    method_name = "NeuroFS"
 
     def __init__(self, n_features_to_select=50, *, n_hidden=1000, n_hidden_layers=3,
                  epsilon=30, zeta_in=0.2, zeta_hid=0.3, frac_epoch_remove=0.65, lr=0.01,
@@ -282,10 +285,3 @@ class NeuroFSSelector(SelectorMixin, BaseEstimator):
         self._apply_masks(opt)
         return removed
 
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        if int(self.n_features_to_select) != self.k_fitted_:
-            raise ValueError(
-                f"NeuroFS was fit for K={self.k_fitted_}; its training depends on K, so "
-                f"n_features_to_select={self.n_features_to_select} needs a new fit")
-        return self.support_

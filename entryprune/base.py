@@ -21,6 +21,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
+    "PerBudgetSelector",
     "RankingSelector",
     "check_budget",
     "check_selector_input",
@@ -196,3 +197,23 @@ class RankingSelector(SelectorMixin, BaseEstimator):
     def _get_support_mask(self):
         check_is_fitted(self, "scores_")
         return top_k_mask(self.scores_, self.n_features_to_select)
+
+
+class PerBudgetSelector(SelectorMixin, BaseEstimator):
+    """Base for selectors whose training depends on the budget K (EntryPrune, NeuroFS).
+
+    ``fit`` sets ``support_`` and ``k_fitted_``; the runner refits per budget
+    (``refit_per_budget = True``), and asking a fitted selector for another K is an error
+    rather than a silently wrong support. ``method_name`` names the method in that error.
+    """
+
+    refit_per_budget = True
+    method_name = "This selector"
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "support_")
+        if int(self.n_features_to_select) != self.k_fitted_:
+            raise ValueError(
+                f"{self.method_name} was fit for K={self.k_fitted_}; its training depends on "
+                f"K, so n_features_to_select={self.n_features_to_select} needs a new fit")
+        return self.support_

@@ -30,11 +30,8 @@ import time
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.feature_selection import SelectorMixin
-from sklearn.utils.validation import check_is_fitted
 
-from entryprune.base import check_selector_input, resolve_device
+from entryprune.base import PerBudgetSelector, check_selector_input, resolve_device
 
 __all__ = ["EntryPruneSelector", "MLP", "regime_settings"]
 
@@ -354,7 +351,7 @@ class _Run:
             return torch.nn.functional.cross_entropy(logits_t.t(), y)
 
 
-class EntryPruneSelector(SelectorMixin, BaseEstimator):
+class EntryPruneSelector(PerBudgetSelector):
     """EntryPrune feature selection (Zimmer, Okanovic, Hoefler, arXiv 2410.02344).
 
     Parameters
@@ -425,7 +422,7 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
     regime_, c_ratio_, n_mb_ : resolved settings.
     """
 
-    refit_per_budget = True
+    method_name = "EntryPrune"
 
     def __init__(self, n_features_to_select=50, *, regime="auto", c_ratio=None, n_mb=None,
                  n_hidden=100, lr=1e-3, batch_size=1024, patience=100, max_epochs=100000,
@@ -607,12 +604,3 @@ class EntryPruneSelector(SelectorMixin, BaseEstimator):
     def _stage2(self, run):
         """From scratch on all training data for exactly ``best_update_`` updates."""
         run.run(max_updates=self.best_update_, after_update=self._recorder(2))
-
-    # -- selection -----------------------------------------------------------------------
-    def _get_support_mask(self):
-        check_is_fitted(self, "support_")
-        if int(self.n_features_to_select) != self.k_fitted_:
-            raise ValueError(
-                f"EntryPrune was fit for K={self.k_fitted_}; its training depends on K, so "
-                f"n_features_to_select={self.n_features_to_select} needs a new fit")
-        return self.support_
