@@ -252,12 +252,20 @@ class _Run:
         ``after_update(run)`` runs after it.
         """
         bs = self.batch
+        # Full batch (n_train <= batch_size, e.g. COIL-20, Arcene): the mean loss does not
+        # depend on the row order, so the shuffle and the copy of X_act it would cost at
+        # every step (a fifth of the step time measured on COIL-20) are skipped.
+        full_batch = bs == self.n
         while max_epochs is None or self.epoch < max_epochs:
-            perm = torch.randperm(self.n, generator=self.gen, device=self.device)
+            if not full_batch:
+                perm = torch.randperm(self.n, generator=self.gen, device=self.device)
             for b in range(self.steps_per_epoch):
-                idx = perm[b * bs:(b + 1) * bs]
-                self.net.step(self.X_act[idx], self.y[idx])
-                self.G.add_(self.net.W1.grad, alpha=float(idx.shape[0]))
+                if full_batch:
+                    self.net.step(self.X_act, self.y)
+                else:
+                    idx = perm[b * bs:(b + 1) * bs]
+                    self.net.step(self.X_act[idx], self.y[idx])
+                self.G.add_(self.net.W1.grad, alpha=float(bs))
                 self.steps += 1
                 if self.steps % self.n_mb == 0:
                     self.updates += 1

@@ -49,7 +49,7 @@ from bench.perf import (  # noqa: E402
 from bench.provenance import git_commit, utc_now, versions  # noqa: E402
 from bench.records import atomic_write_csv, atomic_write_text  # noqa: E402
 
-DATASETS = ("coil20", "madelon", "digits", "synthetic")
+DATASETS = ("coil20", "madelon", "mnist", "digits", "synthetic")
 DEFAULT_DATASET = "coil20"
 FALLBACK_DATASET = "digits"
 REFERENCE = "entryprune"
