@@ -8,7 +8,7 @@ import torch
 
 from entryprune.base import resolve_device, torch_generator
 
-__all__ = ["gated_setup", "mlp", "to_device", "train_epochs"]
+__all__ = ["OPTIMIZERS", "gated_setup", "make_optimizer", "mlp", "to_device", "train_epochs"]
 
 
 def mlp(sizes, activation: str, gen: torch.Generator, device) -> torch.nn.Sequential:
@@ -36,12 +36,36 @@ def to_device(X, y, device):
             torch.as_tensor(y, dtype=torch.long, device=device))
 
 
-def train_epochs(loss_fn, params, X, y, *, epochs, batch_size, lr, gen, on_epoch=None):
-    """Adam over shuffled mini-batches; ``loss_fn(xb, yb)`` returns the scalar loss."""
-    opt = torch.optim.Adam(params, lr=lr)
+OPTIMIZERS = ("adam", "sgd")
+
+
+def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    """``adam`` (PyTorch defaults) or plain ``sgd`` (no momentum), at learning rate ``lr``."""
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
+
+
+def train_epochs(loss_fn, params, X, y, *, epochs, batch_size, lr, gen, on_epoch=None,
+                 optimizer="adam"):
+    """``optimizer`` over shuffled mini-batches; ``loss_fn(xb, yb)`` returns the scalar loss.
+
+    ``batch_size=None`` (or one at least n) trains on the whole set at every step; the
+    rows are then used in place, since a mean loss does not depend on their order.
+    """
+    opt = make_optimizer(optimizer, params, lr)
     n = X.shape[0]
-    bs = min(int(batch_size), n)
+    bs = n if batch_size is None else min(int(batch_size), n)
     for epoch in range(int(epochs)):
+        if bs == n:
+            opt.zero_grad(set_to_none=True)
+            loss_fn(X, y).backward()
+            opt.step()
+            if on_epoch is not None:
+                on_epoch(epoch)
+            continue
         perm = torch.randperm(n, generator=gen, device=X.device)
         for start in range(0, n, bs):
             idx = perm[start:start + bs]

@@ -30,9 +30,11 @@ class STGSelector(RankingSelector):
         Gate noise standard deviation (the paper's default).
     hidden_dims : sequence of int, default=(100,)
     activation : str, default="tanh"
+    optimizer : {"adam", "sgd"}, default="adam"
     lr : float, default=1e-3
     max_epochs : int, default=200
-    batch_size : int, default=256
+    batch_size : int or None, default=256
+        None trains on the whole training set at every step.
     device : {"auto", "cpu", "cuda"}, default="auto"
     random_state : int or None, default=None
 
@@ -43,13 +45,14 @@ class STGSelector(RankingSelector):
     """
 
     def __init__(self, n_features_to_select=50, *, lam=0.1, sigma=0.5, hidden_dims=(100,),
-                 activation="tanh", lr=1e-3, max_epochs=200, batch_size=256, device="auto",
-                 random_state=None):
+                 activation="tanh", optimizer="adam", lr=1e-3, max_epochs=200, batch_size=256,
+                 device="auto", random_state=None):
         self.n_features_to_select = n_features_to_select
         self.lam = lam
         self.sigma = sigma
         self.hidden_dims = hidden_dims
         self.activation = activation
+        self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -72,7 +75,8 @@ class STGSelector(RankingSelector):
             return ce + lam * reg / D  # per-feature mean keeps lam comparable across D
 
         train_epochs(loss_fn, [*net.parameters(), mu], Xt, yt, epochs=self.max_epochs,
-                     batch_size=self.batch_size, lr=self.lr, gen=gen)
+                     batch_size=self.batch_size, lr=self.lr, gen=gen,
+                     optimizer=self.optimizer)
         mu_final = mu.detach().double().cpu().numpy()
         self.gates_ = mu_final.clip(-0.5, 0.5) + 0.5
         return mu_final

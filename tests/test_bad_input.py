@@ -205,3 +205,12 @@ def test_unknown_config_key_is_a_hydra_error():
 
     with pytest.raises(ConfigCompositionException, match="nonexistent"):
         _compose(["selector=anova_f", "selector.nonexistent=1"])
+
+
+def test_unknown_optimizer_of_a_gated_selector_names_it():
+    from baselines.stg import STGSelector
+
+    X = np.random.default_rng(0).random((30, 6), dtype=np.float32)
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError, match="optimizer must be one of .* got 'rmsprop'"):
+        STGSelector(3, optimizer="rmsprop", max_epochs=1, device="cpu").fit(X, y)

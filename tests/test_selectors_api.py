@@ -24,7 +24,7 @@ TINY = {
     "entryprune_flex": dict(n_hidden=32, patience=10, n_mb=20, resize_patience=3),
     "neurofs": dict(n_hidden=200, n_hidden_layers=1, epsilon=20, epochs=40, lr=0.05),
     "lassonet": dict(path_multiplier=1.1, n_iters=(200, 20), patience=(20, 5)),
-    "stg": dict(max_epochs=100),
+    "stg": dict(max_epochs=300, hidden_dims=[100]),
     "cancelout": dict(max_epochs=100),
     "random_forest": dict(n_estimators=50),
     "xgboost": dict(n_estimators=50),
