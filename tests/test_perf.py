@@ -205,3 +205,20 @@ def test_bench_scaling_end_to_end(tmp_path):
     assert (tmp_path / "scaling.png").stat().st_size > 0
     report = (tmp_path / "scaling.md").read_text()
     assert "| random | n |" in report and "| random | D |" in report
+
+
+def test_profile_script_reports_the_matmul_share(capsys):
+    prof = _script("profile_entryprune")
+    assert prof.main(["--shape", "300,40", "--k", "5", "--classes", "3", "--updates", "2",
+                      "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "aten::addmm" in out  # the forward's product shows up in the operator table
+    share = int(out.rsplit("matrix products ", 1)[1].split("%")[0])
+    assert 0 < share <= 100
+    assert "regime long, 200 steps" in out  # 2 updates x 100 mini-batches (paper, long)
+
+
+def test_profile_script_rejects_a_bad_shape():
+    prof = _script("profile_entryprune")
+    with pytest.raises(SystemExit):
+        prof.main(["--shape", "300x40"])
