@@ -58,20 +58,19 @@ def train_epochs(loss_fn, params, X, y, *, epochs, batch_size, lr, gen, on_epoch
     opt = make_optimizer(optimizer, params, lr)
     n = X.shape[0]
     bs = n if batch_size is None else min(int(batch_size), n)
-    for epoch in range(int(epochs)):
+    def batches():
         if bs == n:
-            opt.zero_grad(set_to_none=True)
-            loss_fn(X, y).backward()
-            opt.step()
-            if on_epoch is not None:
-                on_epoch(epoch)
-            continue
+            yield X, y
+            return
         perm = torch.randperm(n, generator=gen, device=X.device)
         for start in range(0, n, bs):
             idx = perm[start:start + bs]
+            yield X[idx], y[idx]
+
+    for epoch in range(int(epochs)):
+        for xb, yb in batches():
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(X[idx], y[idx])
-            loss.backward()
+            loss_fn(xb, yb).backward()
             opt.step()
         if on_epoch is not None:
             on_epoch(epoch)
