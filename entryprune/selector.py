@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -160,12 +161,12 @@ class _Trace:
 
     KEYS = ("stage", "update", "val_loss", "n_changes", "n_active", "seconds", "train_loss")
 
-    def __init__(self):
-        self.rows = {k: [] for k in self.KEYS}
+    def __init__(self, extra=()):
+        self.rows = {k: [] for k in (*self.KEYS, *extra)}
 
     def add(self, **values):
-        for k in self.KEYS:
-            self.rows[k].append(values.get(k, float("nan")))
+        for k, column in self.rows.items():
+            column.append(values.get(k, float("nan")))
 
 
 class _Run:
@@ -184,6 +185,10 @@ class _Run:
         # rows of these instead of scattered columns of X (see "Layout" below)
         self.XT = X.t().contiguous()
         self.X_valT = None if X_val is None else X_val.t().contiguous()
+        # delta_weight scores the change of W1 since the last update, so it keeps a copy
+        # of W1 as it was then; the other scores need none
+        self._delta = sel.score == "delta_weight"
+        self.W1_ref = None
         self._new_network(m)
         self.steps = 0
         self.updates = 0
@@ -208,6 +213,8 @@ class _Run:
         self.m = m
         self.X_act = self.X.index_select(1, self.active)
         self.G = torch.zeros((self.sel.n_hidden, m), device=dev)
+        if self._delta:
+            self.W1_ref = self.net.W1.clone()
 
     def resize(self, m):
         """Change the input layer to ``m`` inputs (flex variant), keeping the top-K.
@@ -232,6 +239,8 @@ class _Run:
             X_act[:, K:] = self.XT.index_select(0, fill).t()
             self.X_act = X_act
             self.G = torch.zeros((self.sel.n_hidden, m), device=self.device)
+            if self._delta:
+                self.W1_ref = W1.clone()
 
     def _sample_outside(self, exclude, count):
         """``count`` features uniformly without replacement from all but ``exclude``."""
@@ -279,8 +288,13 @@ class _Run:
             self.epoch += 1
 
     def _standardised_scores(self):
-        if self.sel.score == "entry":
+        score = self.sel.score
+        if score == "entry":
             s = self.G.abs().sum(0) / self.n
+        elif score == "delta_weight":
+            # the reference also divides by n_train; a positive constant cancels in the
+            # standardisation below
+            s = (self.net.W1 - self.W1_ref).abs().sum(0)
         else:  # "magnitude" ablation: |W1| column norms
             s = self.net.W1.abs().sum(0)
         std = s.std()
@@ -316,6 +330,8 @@ class _Run:
                 self.net.W1[:, K:] = _uniform((self.net.W1.shape[0], n_fill), 1e-8,
                                               self.gen, dev)
             self.G.zero_()
+            if self._delta:  # after the swaps and the re-initialisation, as the reference
+                self.W1_ref.copy_(self.net.W1)
 
     def _swap(self, a, b):
         """Exchange input positions ``a`` and ``b``: features, columns, W1 and Adam state.
@@ -381,26 +397,53 @@ class EntryPruneSelector(PerBudgetSelector):
     patience : int, default=100
         Stage 1 stops when the validation loss of the top-K subset has not improved, or the
         top-K set has not changed, for this many consecutive updates.
+    patience_ident : int or None, default=None
+        Stop a run as soon as the top-K set has been unchanged for this many consecutive
+        updates, whatever the validation loss (the reference's ``patience_ident``). With
+        ``fit_mode="fixed"`` and neither ``n_updates`` nor ``n_epochs`` this is the
+        reference's ``stopping="ident"``: one run on all training data, bounded only by
+        ``max_epochs``. In stage 1 it is an extra stopping rule, checked before the
+        validation loss, so the update at which it fires is never the best update. Stage 2
+        ignores it: its length comes from stage 1. ``None`` turns it off.
     max_epochs : int, default=100000
         Upper bound on stage 1 epochs (effectively unlimited, as in the paper).
     fit_mode : {"two_stage", "fixed"}, default="two_stage"
-        ``two_stage``: the paper's protocol (stage 1 on an 80/20 split with patience,
-        stage 2 from scratch on all training data for ``best_update_`` updates).
+        ``two_stage``: the paper's protocol (stage 1 on a validation split with patience,
+        stage 2 from scratch on all training data up to ``best_update_``, see Notes).
         ``fixed``: one run on all data for ``n_updates`` updates or ``n_epochs`` epochs
-        (exactly one of them), no validation split.
+        (at most one of them; neither only with ``patience_ident``), no validation split.
     n_updates, n_epochs : int or None, default=None
         Length of a ``fixed`` run. With ``n_epochs``, pending steps after the last full
         update interval are scored in a final update so every epoch counts.
     validation_fraction : float, default=0.2
-        Stage 1 validation share of the training data (stratified when possible).
-    score : {"entry", "magnitude"}, default="entry"
+        Stage 1 validation share of the training data.
+    stage1_split : {"stratified", "reference"}, default="stratified"
+        How stage 1 carves its validation rows out of the training data. ``stratified``
+        draws a split from ``random_state``, stratified by class when every class has two
+        members and the validation share can hold every class. ``reference`` is the split
+        of the authors' experiment scripts, the ones their README gives for reproducing
+        the paper: ``train_test_split(test_size=validation_fraction, random_state=42)``,
+        not stratified and the same rows for every ``random_state``. The paper protocol
+        as run for the published results therefore uses ``reference``; the paper's text
+        asks only for an 80/20 split. Use ``reference`` to reproduce it exactly.
+        The default stays ``stratified`` because one fixed split makes every repetition
+        validate on the same rows, so the spread over seeds leaves out the variance due
+        to the split, and on small wide data (a handful of samples per class) an
+        unstratified 20 % can leave a class almost out of the validation loss that
+        decides when stage 1 stops.
+    score : {"entry", "magnitude", "delta_weight"}, default="entry"
         ``entry``: standardised sum of |dL/dW1| over the interval (the paper's first
-        impression). ``magnitude``: the ablation using |W1| column sums instead. Measured
-        here, magnitude recovers 0-1 of 10 informative columns where the entry score
-        recovers 9-10 (``make_classification``, 2000 x 100): a candidate enters at +-1e-8
-        and Adam moves every weight by about ``lr`` per step whatever its gradient, so
-        magnitudes barely separate candidates after one interval, while the first
-        interval's full-size initial weights dominate the best-ever maxima.
+        impression, and the reference's default). ``magnitude``: the ablation using |W1|
+        column sums instead. Measured here, magnitude recovers 0-1 of 10 informative
+        columns where the entry score recovers 9-10 (``make_classification``, 2000 x 100):
+        a candidate enters at +-1e-8 and Adam moves every weight by about ``lr`` per step
+        whatever its gradient, so magnitudes barely separate candidates after one
+        interval, while the first interval's full-size initial weights dominate the
+        best-ever maxima. ``delta_weight``: standardised column sums of |W1 - W1'|, W1'
+        being the weights right after the previous update (a candidate's entry value
+        +-1e-8): the "relative change in first layer weights" with which the reference's
+        README introduces the method; its code offers it as ``method="delta_weight"``
+        but runs the gradient score by default and in its experiments.
     regrowth : {"random", "gradient"}, default="random"
         How freed input slots are refilled: uniformly at random (the paper) or, as the
         ablation the paper discusses, with the non-top-K features of largest input gradient.
@@ -408,6 +451,10 @@ class EntryPruneSelector(PerBudgetSelector):
         Entry score of a feature that was never scored.
     track_train_loss : bool, default=False
         Also record the training loss of the top-K subset at every update (a full pass).
+    track_topk : bool, default=False
+        Also record, at every update, the sorted feature ids of the top-K set that the
+        history row describes (``history_["topk"]``; one copy of K ids to the host per
+        update).
     device : {"auto", "cpu", "cuda"}, default="auto"
     random_state : int or None, default=None
 
@@ -420,24 +467,51 @@ class EntryPruneSelector(PerBudgetSelector):
     history_ : dict of lists
         Per update: ``stage`` (1 or 2; 0 in fixed mode), ``update``, ``val_loss`` (stage 1),
         ``n_changes`` (top-K members replaced), ``n_active`` (input-layer size),
-        ``seconds`` (since fit started; on CUDA this is host time, kernels run async) and
-        ``train_loss`` (only with ``track_train_loss``).
+        ``seconds`` (since fit started; on CUDA this is host time, kernels run async),
+        ``train_loss`` (only with ``track_train_loss``) and ``topk`` (only with
+        ``track_topk``). Stage 1 and stage 2 rows are recorded at the update before its
+        scoring: they describe the top-K that the validation loss measures, and
+        ``n_changes`` counts what the previous scoring replaced (0 at update 1). Fixed
+        mode rows are recorded after the scoring and describe its result.
     best_update_ : int
-        Stage 1 update with the lowest validation loss (the length of stage 2); in fixed
-        mode the number of updates run.
+        The stage 1 update whose top-K had the lowest validation loss, counted from 1
+        (the random start is update 1 and is never chosen, so ``best_update_ >= 2``);
+        stage 2 ends there. In fixed mode the number of scorings run.
+    stage1_updates_ : int
+        Updates run in stage 1 (two-stage fits only).
+    validation_indices_ : ndarray of int or None
+        Sorted rows of the training data that stage 1 validated on (None in fixed mode).
     device_ : str
         The device the fit ran on.
     regime_, c_ratio_, n_mb_ : resolved settings.
+
+    Notes
+    -----
+    Update ``u`` comes after ``u * n_mb`` mini-batches; the top-K in place then has been
+    through ``u - 1`` scorings. The reference (github.com/flxzimmer/entryprune,
+    ``entryprune/code.py``) counts the same updates from 0, so its ``best_update`` is this
+    ``best_update_ - 1``. As there:
+
+    - the validation loss at an update is taken before that update's scoring (code.py
+      l.131-143 record it, l.207 scores), so it measures the current top-K;
+    - the random initial top-K (update 1 here, 0 there) is measured but can be neither the
+      best update nor count towards either patience (l.146);
+    - stage 2 reruns from scratch on all training data and stops at update
+      ``best_update_`` before scoring it (l.194-198 with ``n_updates = best_update``,
+      ``experiments/entryprune_models.py`` l.30): its selection has had exactly the
+      scorings and Adam steps of the best-validated top-K;
+    - ``patience_ident`` is checked before the validation loss (l.157 before l.167), and
+      ``patience`` also stops stage 1 on an unchanged top-K (l.178).
     """
 
     method_name = "EntryPrune"
 
     def __init__(self, n_features_to_select=50, *, regime="auto", c_ratio=None, n_mb=None,
-                 n_hidden=100, lr=1e-3, batch_size=1024, patience=100, max_epochs=100000,
-                 fit_mode="two_stage", n_updates=None, n_epochs=None,
-                 validation_fraction=0.2, score="entry", regrowth="random",
-                 init_score=-100.0, track_train_loss=False, device="auto",
-                 random_state=None):
+                 n_hidden=100, lr=1e-3, batch_size=1024, patience=100, patience_ident=None,
+                 max_epochs=100000, fit_mode="two_stage", n_updates=None, n_epochs=None,
+                 validation_fraction=0.2, stage1_split="stratified", score="entry",
+                 regrowth="random", init_score=-100.0, track_train_loss=False,
+                 track_topk=False, device="auto", random_state=None):
         self.n_features_to_select = n_features_to_select
         self.regime = regime
         self.c_ratio = c_ratio
@@ -446,32 +520,45 @@ class EntryPruneSelector(PerBudgetSelector):
         self.lr = lr
         self.batch_size = batch_size
         self.patience = patience
+        self.patience_ident = patience_ident
         self.max_epochs = max_epochs
         self.fit_mode = fit_mode
         self.n_updates = n_updates
         self.n_epochs = n_epochs
         self.validation_fraction = validation_fraction
+        self.stage1_split = stage1_split
         self.score = score
         self.regrowth = regrowth
         self.init_score = init_score
         self.track_train_loss = track_train_loss
+        self.track_topk = track_topk
         self.device = device
         self.random_state = random_state
 
     # -- checks ---------------------------------------------------------------------------
     def _check_params(self):
-        if self.score not in ("entry", "magnitude"):
-            raise ValueError(f"score must be 'entry' or 'magnitude'; got {self.score!r}")
+        if self.score not in ("entry", "magnitude", "delta_weight"):
+            raise ValueError(
+                f"score must be 'entry', 'magnitude' or 'delta_weight'; got {self.score!r}")
         if self.regrowth not in ("random", "gradient"):
             raise ValueError(f"regrowth must be 'random' or 'gradient'; got {self.regrowth!r}")
         if self.fit_mode not in ("two_stage", "fixed"):
             raise ValueError(f"fit_mode must be 'two_stage' or 'fixed'; got {self.fit_mode!r}")
-        if self.fit_mode == "fixed" and (self.n_updates is None) == (self.n_epochs is None):
-            raise ValueError("fit_mode='fixed' needs exactly one of n_updates or n_epochs")
-        for name in ("n_hidden", "batch_size", "patience", "max_epochs"):
+        if self.stage1_split not in ("stratified", "reference"):
+            raise ValueError("stage1_split must be 'stratified' or 'reference'; "
+                             f"got {self.stage1_split!r}")
+        names = ["n_hidden", "batch_size", "patience", "max_epochs"]
+        if self.patience_ident is not None:
+            names.append("patience_ident")
+        for name in names:
             v = getattr(self, name)
-            if not (isinstance(v, int | np.integer) and v >= 1):
+            if isinstance(v, bool) or not (isinstance(v, int | np.integer) and v >= 1):
                 raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if self.fit_mode == "fixed":
+            given = (self.n_updates is not None) + (self.n_epochs is not None)
+            if given == 2 or (given == 0 and self.patience_ident is None):
+                raise ValueError("fit_mode='fixed' needs exactly one of n_updates or "
+                                 "n_epochs (or neither, with patience_ident)")
         if not 0.0 < float(self.validation_fraction) < 1.0:
             raise ValueError(
                 f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}")
@@ -501,14 +588,15 @@ class EntryPruneSelector(PerBudgetSelector):
         yt = torch.from_numpy(y_enc).to(dev)
         C = len(classes)
         self._t0 = time.perf_counter()
-        self._trace = _Trace()
+        self._trace = _Trace(("topk",) if self.track_topk else ())
 
         if self.fit_mode == "fixed":
             run = self._make_run(Xt, yt, C, K, self._gen(seeds[1], dev), dev)
-            self._run_fixed(run)
-            self.best_update_ = run.updates
+            self.best_update_ = self._run_fixed(run)
+            self.validation_indices_ = None
         else:
             tr, va = self._validation_split(y_enc, int(seeds[0]))
+            self.validation_indices_ = va.numpy()
             run1 = self._make_run(Xt[tr], yt[tr], C, K, self._gen(seeds[1], dev), dev,
                                   X_val=Xt[va], y_val=yt[va])
             self._stage1(run1)
@@ -530,15 +618,24 @@ class EntryPruneSelector(PerBudgetSelector):
         g.manual_seed(int(seed))
         return g
 
+    #: ``random_state`` of the stage 1 split in the authors' experiments, for every repeat
+    #: (experiments/entryprune_models.py l.26 and l.56)
+    REFERENCE_SPLIT_SEED = 42
+
     def _validation_split(self, y, seed):
         from sklearn.model_selection import train_test_split
 
         idx = np.arange(y.shape[0])
-        _, counts = np.unique(y, return_counts=True)
-        n_val = math.ceil(self.validation_fraction * y.shape[0])
-        stratify = y if counts.min() >= 2 and n_val >= len(counts) else None
-        tr, va = train_test_split(idx, test_size=self.validation_fraction,
-                                  random_state=seed, stratify=stratify)
+        if self.stage1_split == "reference":
+            tr, va = train_test_split(idx, test_size=self.validation_fraction,
+                                      random_state=self.REFERENCE_SPLIT_SEED)
+        else:
+            _, counts = np.unique(y, return_counts=True)
+            n_val = math.ceil(self.validation_fraction * y.shape[0])
+            stratify = y if counts.min() >= 2 and n_val >= len(counts) else None
+            tr, va = train_test_split(idx, test_size=self.validation_fraction,
+                                      random_state=seed, stratify=stratify)
+        # sorted: which rows are in each part is what matters; the training loop shuffles
         return torch.from_numpy(np.sort(tr)), torch.from_numpy(np.sort(va))
 
     def _make_run(self, X, y, C, K, gen, dev, X_val=None, y_val=None):
@@ -559,19 +656,55 @@ class EntryPruneSelector(PerBudgetSelector):
             row["val_loss"] = host[1]
         if self.track_train_loss:
             row["train_loss"] = host[-1]
+        if self.track_topk:
+            row["topk"] = np.sort(run.topk_features().cpu().numpy())
         self._trace.add(**row)
         return row
 
     def _run_fixed(self, run):
-        record = self._recorder(0)
+        """One run on all data; return the number of scorings it made."""
         if self.n_updates is not None:
-            run.run(max_updates=int(self.n_updates), after_update=record)
+            limit = {"max_updates": int(self.n_updates)}
         else:
-            run.run(max_epochs=int(self.n_epochs), after_update=record)
-            if run.steps % run.n_mb:  # score the steps after the last full interval
-                run.updates += 1
-                run.update()
-                record(run)
+            n_epochs = self.max_epochs if self.n_epochs is None else self.n_epochs
+            limit = {"max_epochs": int(n_epochs)}
+        record = self._recorder(0)
+        if self.patience_ident is None:
+            run.run(**limit, after_update=record)
+            fired = stable = False
+        else:
+            fired, stable = self._run_until_stable(run, limit)
+        # a fired stability check stopped at an update without scoring it
+        scorings = run.updates - 1 if fired else run.updates
+        if "max_epochs" in limit and not stable and run.steps % run.n_mb:
+            # score the steps after the last full interval
+            run.updates += 1
+            run.update()
+            record(run)
+            scorings += 1
+        return scorings
+
+    def _run_until_stable(self, run, limit):
+        """Fixed run that also stops once the top-K was unchanged ``patience_ident`` times.
+
+        As in the reference (code.py l.149-161), the check happens at the update after the
+        last of those scorings, before scoring it: the result is the stable top-K, after
+        one more interval of training. Returns whether the rule fired, and whether the
+        top-K was stable when the run ended (also when a limit ended it first).
+        """
+        patience = int(self.patience_ident)
+        state = {"unchanged": 0, "stop": False}
+
+        def after_update(r):
+            row = self._record(r, 0)  # the host read this update already pays for
+            state["unchanged"] = state["unchanged"] + 1 if row["n_changes"] == 0 else 0
+
+        def before_update(r):
+            state["stop"] = state["unchanged"] >= patience
+            return state["stop"]
+
+        run.run(**limit, before_update=before_update, after_update=after_update)
+        return state["stop"], state["unchanged"] >= patience
 
     def _recorder(self, stage):
         def record(run):
@@ -580,7 +713,7 @@ class EntryPruneSelector(PerBudgetSelector):
 
     def _stage1(self, run):
         """Train with validation patience; set ``best_update_`` (the paper's stage 1)."""
-        state = {"best": math.inf, "best_update": 1, "since_best": 0, "unchanged": 0,
+        state = {"best": math.inf, "best_update": None, "since_best": 0, "unchanged": 0,
                  "best_m": run.m}
         patience = int(self.patience)
 
@@ -590,8 +723,15 @@ class EntryPruneSelector(PerBudgetSelector):
 
         run.run(max_epochs=int(self.max_epochs), before_update=before_update,
                 after_update=self._stage1_after(state))
-        self.best_update_ = int(state["best_update"])
         self.stage1_updates_ = run.updates
+        if state["best_update"] is None:
+            # no scored top-K was validated (stage 1 ended within two updates, or every
+            # validation loss was NaN); the reference fails here (best_update unset)
+            state["best_update"] = max(2, run.updates)
+            warnings.warn(
+                f"EntryPrune stage 1 validated no scored top-K in {run.updates} updates; "
+                f"stage 2 runs {state['best_update']} updates", RuntimeWarning, stacklevel=3)
+        self.best_update_ = int(state["best_update"])
         return state
 
     def _stage1_after(self, state):
@@ -599,16 +739,30 @@ class EntryPruneSelector(PerBudgetSelector):
         return None
 
     def _stage1_stop(self, run, row, state, patience):
+        if run.updates == 1:
+            # the random initial top-K: recorded, but neither a candidate for the best
+            # update nor counted by either patience (reference code.py l.146)
+            return False
+        state["unchanged"] = state["unchanged"] + 1 if row["n_changes"] == 0 else 0
+        if self.patience_ident is not None and state["unchanged"] >= self.patience_ident:
+            return True  # before this update's loss can become the best (l.157, l.167)
         if row["val_loss"] < state["best"]:
             state.update(best=row["val_loss"], best_update=run.updates, since_best=0,
                          best_m=run.m)
         else:
             state["since_best"] += 1
-        # the first update has no previous top-K to compare with
-        state["unchanged"] = state["unchanged"] + 1 if (
-            run.updates > 1 and row["n_changes"] == 0) else 0
         return state["since_best"] >= patience or state["unchanged"] >= patience
 
     def _stage2(self, run):
-        """From scratch on all training data for exactly ``best_update_`` updates."""
-        run.run(max_updates=self.best_update_, after_update=self._recorder(2))
+        """From scratch on all data, up to update ``best_update_`` and before its scoring."""
+        total = self.best_update_
+
+        def before_update(r):
+            self._record(r, 2)
+            return r.updates >= total
+
+        run.run(before_update=before_update, after_update=self._stage2_after(total))
+
+    def _stage2_after(self, total):
+        """Hook after a stage 2 update (the flex variant resizes here)."""
+        return None
