@@ -13,6 +13,12 @@ lose each other's rows (TabArena-style one-file-per-cell, merged afterwards).
 
 Rows are keyed by (dataset, selector, seed, k, evaluator): writing a key again replaces
 the old row, so reruns never duplicate rows.
+
+``n_separated`` and ``n_tiebroken`` (ranking selectors only, empty otherwise) say how many
+of the K selected columns the selector's primary score, and its own tie-break, chose; the
+other ``K - n_separated - n_tiebroken`` were taken by column index among equal scores (see
+``entryprune.base.RankingSelector``). Rows written before these columns existed load with
+them empty.
 """
 
 from __future__ import annotations
@@ -40,12 +46,16 @@ KEY = ["dataset", "selector", "seed", "k", "evaluator"]
 COLUMNS = [
     "dataset", "selector", "seed", "k", "evaluator",
     "accuracy", "balanced_accuracy", "select_seconds", "eval_seconds", "select_shared",
-    "n_train", "n_test", "n_features", "n_classes", "selected",
+    "n_train", "n_test", "n_features", "n_classes", "selected", "n_separated", "n_tiebroken",
     "status", "error", "device", "protocol", "exp_name",
     "git_commit", "config_hash", "versions", "started_at", "true_support",
 ]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
+
+# Numbers that may be empty (a failed row, or a column added after the row was written).
+_OPTIONAL_NUMBERS = ["accuracy", "balanced_accuracy", "select_seconds", "eval_seconds",
+                     "n_separated", "n_tiebroken"]
 
 _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 
@@ -109,8 +119,7 @@ def remove_stale_temp_files(directory: Path) -> list[Path]:
 def _read_csv(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"selected": str, "error": str, "true_support": str},
                      keep_default_na=False,
-                     na_values={"accuracy": [""], "balanced_accuracy": [""],
-                                "select_seconds": [""], "eval_seconds": [""]})
+                     na_values=dict.fromkeys(_OPTIONAL_NUMBERS, [""]))
     return normalise(df)
 
 
@@ -123,6 +132,9 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     df = df[COLUMNS + extra]
     for col in ("seed", "k"):
         df[col] = pd.to_numeric(df[col]).astype("int64")
+    for col in ("n_separated", "n_tiebroken"):
+        # Added empty to older rows above: numbers with NaN, not a column of pd.NA objects.
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df
 
 

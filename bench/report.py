@@ -20,6 +20,8 @@ Statistics
 - The stability index of Nogueira, Sechidis and Brown, "On the Stability of Feature
   Selection Algorithms", JMLR 18 (2018).
 - Recall of the truly informative columns on synthetic data.
+- How many of the K columns of a ranking selector its scores chose rather than the lower
+  column index among equal scores (``n_separated``, ``n_tiebroken``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ __all__ = [
     "recall_table",
     "selection_fits",
     "selection_time_table",
+    "separation_table",
     "stability_table",
     "status_counts",
     "true_feature_recall",
@@ -122,13 +125,13 @@ REFERENCE_CSV = Path(__file__).resolve().parent.parent / "results" / "reference"
 # Display orders: the paper's first, anything else alphabetically after.
 _DATASET_ORDER = ["coil20", "usps", "mnist", "fashion_mnist", "isolet", "har", "basehock",
                   "prostate_ge", "arcene", "smk_can_187", "gla_bra_180", "madelon", "digits"]
-_SELECTOR_ORDER = ["entryprune", "entryprune_flex", "neurofs", "lassonet", "stg", "cancelout",
-                   "random_forest", "xgboost", "anova_f", "mutual_info", "fisher_score",
-                   "l1_logreg", "random", "all_features"]
+_SELECTOR_ORDER = ["entryprune", "entryprune_flex", "neurofs", "lassonet", "lassonet_bench",
+                   "stg", "cancelout", "random_forest", "xgboost", "anova_f", "mutual_info",
+                   "fisher_score", "l1_logreg", "random", "all_features"]
 _EVALUATOR_ORDER = ["svm", "knn1", "extra_trees", "xgboost", "logreg"]
 
 _NUMERIC = ["seed", "k", "accuracy", "balanced_accuracy", "select_seconds", "eval_seconds",
-            "n_train", "n_test", "n_features", "n_classes"]
+            "n_train", "n_test", "n_features", "n_classes", "n_separated", "n_tiebroken"]
 _TEXT = ["dataset", "selector", "evaluator", "selected", "status", "error", "device",
          "protocol", "exp_name", "git_commit", "config_hash", "versions", "started_at",
          "true_support"]
@@ -1211,6 +1214,22 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
         md += [markdown_table(_wide(rec, _fmt_recall)), ""]
         _save_table(rec, out_dir, "recall", rep.tables)
 
+    # 10. ties in rankings
+    md += ["## 9. Columns chosen by score vs by index order", "",
+           "A ranking selector keeps the K best scores; columns whose score ties the best "
+           "column left out are taken by lower column index, a choice the data did not make "
+           "(on images, the top pixel rows). Mean over seeds of how many of the K columns "
+           "the selector's score chose, how many its own tie-break chose (LassoNet: the "
+           "skip-layer norm of features that leave the path at the same lambda) and how many "
+           "index order filled; only cells where the score did not decide all K.", ""]
+    sep = separation_table(df)
+    if sep.empty:
+        md += ["Every ranking selector's scores decided all K columns (or no rows carry "
+               "the counts).", ""]
+    else:
+        md += [markdown_table(sep, index=False), ""]
+        _save_table(sep, out_dir, "separation", rep.tables)
+
     rep.markdown.write_text("\n".join(md).rstrip() + "\n", encoding="utf-8")
     return rep
 
@@ -1269,6 +1288,41 @@ def _fmt_stability(r) -> str:
     if r.n_seeds < 2:
         return f"{MISSING} (1 seed)"
     return f"{MISSING} (undefined: no or every feature kept)"
+
+
+def separation_table(df: pd.DataFrame) -> pd.DataFrame:
+    """How many of the K columns a ranking selector's scores chose, per dataset x selector x K.
+
+    Means over seeds (ok rows, one per fit whatever the evaluators) of ``n_separated``
+    ("by score"), ``n_tiebroken`` ("by tie-break", the method's own second key) and the
+    rest, ``K - both`` ("by index order": columns whose score ties the best column left
+    out, taken by lower index). Only cells where the score did not decide all K columns
+    are listed; rows without the counts (selectors trained per budget, the ceiling, rows
+    written before the counts existed) are left out.
+
+    Returns
+    -------
+    DataFrame of str
+        Columns ``dataset, selector, K, by score, by tie-break, by index order, seeds``.
+    """
+    cols = ["dataset", "selector", "K", "by score", "by tie-break", "by index order", "seeds"]
+    ok = df[(df["status"] == "ok") & df["n_separated"].notna()]
+    if ok.empty:
+        return pd.DataFrame(columns=cols)
+    fits = ok.drop_duplicates(["dataset", "selector", "seed", "k"])
+    fits = fits.assign(tb=fits["n_tiebroken"].fillna(0.0))
+    summ = (fits.groupby(["dataset", "selector", "k"])
+            .agg(sep=("n_separated", "mean"), tb=("tb", "mean"), seeds=("seed", "nunique"))
+            .reset_index())
+    summ = summ[summ["sep"] < summ["k"]]
+    rows = []
+    for ds in _ordered(summ["dataset"], _DATASET_ORDER):
+        here = summ[summ["dataset"] == ds]
+        for sel in _ordered(here["selector"], _SELECTOR_ORDER):
+            for r in here[here["selector"] == sel].sort_values("k").itertuples(index=False):
+                rows.append([ds, sel, int(r.k), f"{r.sep:.1f}", f"{r.tb:.1f}",
+                             f"{r.k - r.sep - r.tb:.1f}", int(r.seeds)])
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _fmt_recall(r) -> str:

@@ -5,7 +5,9 @@ fit the selector on the training part, time the fit, score the selected columns 
 every evaluator, and write the rows of each (seed, k) atomically before going on. Ranking
 selectors (``refit_per_budget = False``) are fit once per seed and serve every budget;
 the others are refit per budget. A selector that raises gives ``failed`` rows and the
-cell goes on; a fit past ``timeout_s`` gives ``timeout`` rows.
+cell goes on; a fit past ``timeout_s`` gives ``timeout`` rows. Rows of a ranking selector
+also record how many of the K columns its scores chose rather than index order
+(``n_separated``, ``n_tiebroken``; see ``entryprune.base.RankingSelector``).
 """
 
 from __future__ import annotations
@@ -284,6 +286,18 @@ def _fit(estimator, split, timeout_s):
     return estimator, time.perf_counter() - t0, "", "ok"
 
 
+def _separation(est) -> dict:
+    """``n_separated`` and ``n_tiebroken`` at the estimator's current budget, if it ranks.
+
+    Empty for a selector without the counts (trained per budget: no shared ranking whose
+    ties could fill the support) and for the all-features ceiling (nothing left out).
+    """
+    if getattr(est, "selects_all_features", False) or not callable(
+            getattr(est, "n_separated", None)):
+        return {}
+    return {"n_separated": int(est.n_separated()), "n_tiebroken": int(est.n_tiebroken())}
+
+
 def _evaluate_all(est, k, evals, evaluators, split, seed, base):
     rows = []
     try:
@@ -291,6 +305,7 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
         idx = np.flatnonzero(mask)
         if idx.size != k and not getattr(est, "selects_all_features", False):
             raise RuntimeError(f"selector returned {idx.size} features, expected k={k}")
+        base = dict(base, **_separation(est))
     except Exception as exc:
         return [dict(base, evaluator=e, status="failed", error=_error_text(exc)) for e in evals]
     selected = " ".join(map(str, idx.tolist()))

@@ -7,7 +7,8 @@ important) and set ``refit_per_budget = False`` so that one fit serves every bud
 selectors whose training depends on K set it to ``True``.
 
 This module holds the pieces every selector needs so that they behave the same way:
-``top_k_mask`` (one tie-breaking rule for all), ``check_selector_input`` (one set of
+``top_k_mask`` (one tie-breaking rule for all), ``count_separated`` (how much of a
+selection its scores decided rather than that rule), ``check_selector_input`` (one set of
 error messages for bad input), ``resolve_device`` and ``torch_generator`` (no global RNG).
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "RankingSelector",
     "check_budget",
     "check_selector_input",
+    "count_separated",
     "resolve_device",
     "top_k_mask",
     "torch_generator",
@@ -57,6 +59,36 @@ def top_k_mask(scores, k: int) -> np.ndarray:
     mask = np.zeros(scores.shape[0], dtype=bool)
     mask[order[:k]] = True
     return mask
+
+
+def count_separated(scores, support) -> int:
+    """Number of selected columns whose score is strictly above every left-out column's.
+
+    A selected column that ties the best column left out was chosen by ``top_k_mask``'s
+    index rule, not by its score, so it does not count. NaN ties only with NaN and ranks
+    below every number (as in :func:`top_k_mask`). With nothing left out, every selected
+    column counts.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_features,)
+    support : array-like of bool, shape (n_features,)
+
+    Returns
+    -------
+    int
+    """
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    support = np.asarray(support, dtype=bool).ravel()
+    if support.shape != scores.shape:
+        raise ValueError(f"support has shape {support.shape}, scores {scores.shape}")
+    if support.all() or not support.any():
+        return int(support.sum())
+    nan = np.isnan(scores)
+    # Integer levels turn "equal score" into "equal level" for -inf, inf and NaN alike.
+    level = np.full(scores.shape, -1, dtype=np.int64)
+    level[~nan] = np.unique(scores[~nan], return_inverse=True)[1].ravel()
+    return int((level[support] > level[~support].max()).sum())
 
 
 def check_budget(k, n_features: int) -> int:
@@ -173,6 +205,17 @@ class RankingSelector(SelectorMixin, BaseEstimator):
     Subclasses implement ``_fit_scores(X, y) -> scores`` on validated input. The support
     for any budget is ``top_k_mask(scores_, n_features_to_select)``, so the runner can fit
     once and change ``n_features_to_select`` with ``set_params`` to read every budget.
+
+    Columns with equal scores at the edge of the support are taken in index order, which
+    says nothing about the data (XGBoost gives no gain to most columns of a wide set; on
+    images, low indices are the top pixel rows). :meth:`n_separated` and
+    :meth:`n_tiebroken` count, for the current budget, how many of the K columns the method
+    itself chose, so that a row can say how many index order filled:
+    ``K - n_separated() - n_tiebroken()``.
+
+    A subclass whose ``scores_`` combine a primary score with a tie-break of its own
+    (LassoNet: exit lambda, then skip-layer norm) overrides :meth:`_primary_scores` to
+    return the primary score alone.
     """
 
     refit_per_budget = False
@@ -197,6 +240,52 @@ class RankingSelector(SelectorMixin, BaseEstimator):
     def _get_support_mask(self):
         check_is_fitted(self, "scores_")
         return top_k_mask(self.scores_, self.n_features_to_select)
+
+    def _primary_scores(self):
+        """The method's score before any tie-break of its own (``scores_`` by default)."""
+        return self.scores_
+
+    def _support_at(self, k):
+        check_is_fitted(self, "scores_")
+        if k is None:
+            return self._get_support_mask()
+        return top_k_mask(self.scores_, k)
+
+    def n_separated(self, k=None) -> int:
+        """Selected columns that the primary score ranks above every column left out.
+
+        Parameters
+        ----------
+        k : int or None, default=None
+            Budget; ``None`` takes the current ``n_features_to_select``.
+
+        Returns
+        -------
+        int
+            :func:`count_separated` of :meth:`_primary_scores` over the support of
+            ``scores_`` at budget ``k``; the other selected columns tie the best column
+            left out on the primary score.
+        """
+        return count_separated(self._primary_scores(), self._support_at(k))
+
+    def n_tiebroken(self, k=None) -> int:
+        """Selected columns that tie on the primary score but the method's tie-break kept.
+
+        0 for a selector without a tie-break of its own (``scores_`` is its primary
+        score). ``K - n_separated(k) - n_tiebroken(k)`` columns were taken by index order.
+
+        Parameters
+        ----------
+        k : int or None, default=None
+            Budget; ``None`` takes the current ``n_features_to_select``.
+
+        Returns
+        -------
+        int
+        """
+        support = self._support_at(k)
+        return (count_separated(self.scores_, support)
+                - count_separated(self._primary_scores(), support))
 
 
 class PerBudgetSelector(SelectorMixin, BaseEstimator):
