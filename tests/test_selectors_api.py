@@ -24,8 +24,12 @@ TINY = {
     "entryprune_flex": dict(n_hidden=32, patience=10, n_mb=20, resize_patience=3),
     "neurofs": dict(n_hidden=200, n_hidden_layers=1, epsilon=20, epochs=40, lr=0.05),
     "lassonet": dict(path_multiplier=1.1, n_iters=(200, 20), patience=(20, 5)),
-    "stg": dict(max_epochs=300, hidden_dims=[100]),
-    "cancelout": dict(max_epochs=100),
+    "lassonet_bench": dict(path_multiplier=1.1, n_iters=(200, 20), patience=(20, 5)),
+    "stg": dict(max_epochs=1000),  # 300 epochs of full-batch SGD find 7-8 of 10; 1000 find 10
+    # 20 of the authors' 100 epochs: their variance term keeps pushing saturated gates apart,
+    # and on this data the full 100 epochs find 4 of 10 informative columns (20: 10 of 10;
+    # see CancelOutSelector's Notes).
+    "cancelout": dict(max_epochs=20),
     "random_forest": dict(n_estimators=50),
     "xgboost": dict(n_estimators=50),
     "l1_logreg": dict(Cs=10),
@@ -38,7 +42,8 @@ REFERENCES = {"random", "all_features"}
 # 5 (anova_f, fisher_score, mutual_info) and 7 (l1_logreg) of 10; they are checked on data
 # with marginal signal instead (test_marginal_methods_find_shifted_columns).
 MARGINAL = {"anova_f", "fisher_score", "mutual_info", "l1_logreg"}
-NEURAL = {"entryprune", "entryprune_flex", "neurofs", "lassonet", "stg", "cancelout"}
+NEURAL = {"entryprune", "entryprune_flex", "neurofs", "lassonet", "lassonet_bench", "stg",
+          "cancelout"}
 
 
 def build(name, k, random_state=0, **extra):
@@ -58,11 +63,17 @@ def build(name, k, random_state=0, **extra):
     return factory(n_features_to_select=k, **kwargs)
 
 
+# The informative columns are the LAST ten (make_classification puts them first; the
+# columns are reversed), so a selector that fills its budget by lowest column index on
+# ties gains nothing from index order.
+INFORMATIVE = np.arange(50, 60)
+
+
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(n_samples=1000, n_features=60, n_informative=10,
                                n_redundant=0, shuffle=False, random_state=0)
-    return X.astype(np.float32), y
+    return np.ascontiguousarray(X[:, ::-1], dtype=np.float32), y
 
 
 def test_every_config_has_tiny_settings():
@@ -96,7 +107,7 @@ def test_budget_respected(name, data, fitted):
 @pytest.mark.parametrize("name", sorted(set(CONFIGS) - REFERENCES - MARGINAL))
 def test_finds_informative_columns(name, fitted):
     found = np.flatnonzero(fitted[name].get_support())
-    assert (found < 10).sum() >= 8, f"{name} found {found}"
+    assert np.isin(found, INFORMATIVE).sum() >= 8, f"{name} found {found}"
 
 
 @pytest.mark.parametrize("name", sorted(MARGINAL))
@@ -104,9 +115,9 @@ def test_marginal_methods_find_shifted_columns(name):
     rng = np.random.default_rng(0)
     y = np.arange(600) % 3
     X = rng.normal(size=(600, 40)).astype(np.float32)
-    X[:, :8] += (y[:, None] * 0.8).astype(np.float32)  # marginal, linear class signal
+    X[:, -8:] += (y[:, None] * 0.8).astype(np.float32)  # marginal, linear class signal
     sel = build(name, 8).fit(X, y)
-    assert (np.flatnonzero(sel.get_support()) < 8).sum() >= 8
+    assert (np.flatnonzero(sel.get_support()) >= 32).sum() >= 8
 
 
 @pytest.mark.parametrize("name", CONFIGS)
