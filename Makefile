@@ -8,7 +8,7 @@ export ENTRYPRUNE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
 PYTEST_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-gpu lint data bench bench-scaling bench-entryprune reproduce reproduce-quick report clean
+.PHONY: help install run test test-slow test-gpu lint data bench bench-scaling bench-entryprune reproduce reproduce-quick fidelity report clean
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -44,8 +44,12 @@ reproduce-quick: install  ## a CPU subset of the paper (experiment=quick, < 45 m
 	$(BIN)/python run.py -m experiment=quick; status=$$?; \
 	$(BIN)/python scripts/report.py --exp-name quick; exit $$status
 
-report: install  ## rebuild the report of EXP (default quick) from its CSV: make report EXP=paper
-	$(BIN)/python scripts/report.py --exp-name $(or $(EXP),quick)
+fidelity: install  ## the baselines at their authors' settings beside Table 7 (resumes; rows committed in results/published)
+	$(BIN)/python run.py -m experiment=fidelity; status=$$?; \
+	$(BIN)/python scripts/report.py --exp-name fidelity --results-dir results/published; exit $$status
+
+report: install  ## rebuild the report of EXP (default quick) from its CSV in RESULTS (default results)
+	$(BIN)/python scripts/report.py --exp-name $(or $(EXP),quick) --results-dir $(or $(RESULTS),results)
 
 bench: install  ## speed and memory of every selector (results/perf/selectors.csv)
 	$(BIN)/python scripts/bench_selectors.py
