@@ -25,7 +25,7 @@ run: install  ## the main job: EntryPrune on scikit-learn's digits, results in r
 	$(BIN)/python run.py
 
 test: install  ## the test suite (fast; data tests run when the mirror is present)
-	$(BIN)/python -m pytest -m "not slow and not gpu" $(PYTEST_FLAGS)
+	$(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 test-slow: install  ## long training tests (paper-quality checks)
 	$(BIN)/python -m pytest -m "slow" $(PYTEST_FLAGS)
