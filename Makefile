@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the project (re-runs only when pyproject.toml changed)
 
-run: install  ## the main job: EntryPrune on scikit-learn's digits, results in results/default.csv
-	$(BIN)/python run.py
+run: install  ## the first minute: EntryPrune vs random and anova_f on digits, then a summary table
+	$(BIN)/python run.py -m experiment=demo; status=$$?; \
+	$(BIN)/python scripts/report.py --exp-name demo --summary; exit $$status
 
 test: install  ## the test suite (fast; data tests run when the mirror is present)
 	$(BIN)/python -m pytest $(PYTEST_FLAGS)
@@ -63,5 +64,17 @@ bench-entryprune: install  ## EntryPrune bookkeeping overhead and end-to-end tim
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
-clean:  ## remove run outputs (keeps results/reference)
-	rm -rf results/hydra results/perf results/report results/*.csv outputs multirun
+# Everything under results/ is a run output except its committed data: results/reference
+# (the papers' published numbers) and results/published (rows and reports of long runs that
+# later sittings resume from). Per-cell files go too, or a rerun would rebuild its rows
+# from them instead of recomputing.
+clean:  ## remove every run output: results/ but its committed data (reference, published), outputs/, multirun/
+	@for path in results/* results/.[!.]*; do \
+	  [ -e "$$path" ] || continue; \
+	  case "$${path#results/}" in \
+	    reference) echo "kept $$path: the published numbers the report compares with (committed)" ;; \
+	    published) echo "kept $$path: committed rows and reports of long runs, resumed by later runs" ;; \
+	    *) echo "rm -rf $$path"; rm -rf "$$path" ;; \
+	  esac; \
+	done
+	rm -rf outputs multirun

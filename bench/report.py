@@ -5,6 +5,11 @@ as a pandas frame and returns frames, numbers or figure files; nothing re-runs a
 The rows may be partial (a sweep still running, cells that failed or timed out): missing
 cells are marked, never an error.
 
+The accuracy tables are also written as LaTeX (booktabs rules, "mean ± sd", the best
+selector per column in bold; see :func:`accuracy_table_latex`), and each dataset gets a
+figure of selection time against accuracy (:func:`plot_time_vs_accuracy`). Every text file
+is written atomically (:func:`bench.records.atomic_write_text`).
+
 Accuracies are shown in percent with two decimals. The published numbers are those of
 Atashgahi et al., "Supervised Feature Selection with Neuron Evolution in Sparse Neural
 Networks", TMLR 2023 (Tables 6 and 7), kept in ``results/reference/neurofs_tables.csv``.
@@ -27,6 +32,7 @@ Statistics
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +42,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
+
+from bench.records import atomic_write_text
 
 __all__ = [
     "CEILING",
@@ -49,14 +57,19 @@ __all__ = [
     "FriedmanResult",
     "Report",
     "accuracy_per_k",
+    "accuracy_per_k_latex",
     "accuracy_summary",
     "accuracy_table",
+    "accuracy_table_latex",
+    "best_mask",
     "build_report",
     "choose_k",
     "compare_published",
     "complete_block_matrix",
     "friedman_nemenyi",
     "holm",
+    "latex_escape",
+    "latex_table",
     "load_published",
     "load_results",
     "markdown_table",
@@ -68,15 +81,18 @@ __all__ = [
     "plot_critical_difference",
     "plot_selection_time",
     "plot_stability",
+    "plot_time_vs_accuracy",
     "prepare",
     "rank_biserial",
     "ranks_matrix",
     "recall_table",
+    "run_summary",
     "selection_fits",
     "selection_time_table",
     "separation_table",
     "stability_table",
     "status_counts",
+    "time_vs_accuracy",
     "true_feature_recall",
 ]
 
@@ -365,6 +381,29 @@ def _why_missing(df: pd.DataFrame) -> dict:
     return top.to_dict()
 
 
+@dataclass
+class _Cells:
+    """The numbers behind one Table 7 layout (see :func:`_accuracy_cells`)."""
+
+    datasets: list
+    selectors: list
+    summary: dict   # (dataset, selector) -> row with mean, sd, n
+    why: dict       # (dataset, selector) -> status of a cell without ok rows
+    n_full: int     # the most seeds any cell has
+
+
+def _accuracy_cells(df: pd.DataFrame, evaluator: str, k: int) -> _Cells:
+    # Shared by the Markdown and the LaTeX table, so both show the same cells.
+    sub = _at_k(df[df["evaluator"] == evaluator], k)
+    summ = accuracy_summary(sub, by=("dataset", "selector"))
+    why = {(ds, sel): status for (ds, sel, ev), status in _why_missing(sub).items()
+           if ev == evaluator}
+    return _Cells(datasets=_ordered(df["dataset"], _DATASET_ORDER),
+                  selectors=_ordered(df["selector"], _SELECTOR_ORDER),
+                  summary={(r.dataset, r.selector): r for r in summ.itertuples(index=False)},
+                  why=why, n_full=int(summ["n"].max()) if len(summ) else 0)
+
+
 def accuracy_table(df: pd.DataFrame, evaluator: str, k: int) -> pd.DataFrame:
     """The Table 7 layout for one evaluator: selectors x datasets, "mean ± sd" at budget k.
 
@@ -383,21 +422,16 @@ def accuracy_table(df: pd.DataFrame, evaluator: str, k: int) -> pd.DataFrame:
     DataFrame of str
         Index ``selector``, one column per dataset seen in ``df``.
     """
-    datasets = _ordered(df["dataset"], _DATASET_ORDER)
-    selectors = _ordered(df["selector"], _SELECTOR_ORDER)
-    sub = _at_k(df[df["evaluator"] == evaluator], k)
-    summ = accuracy_summary(sub, by=("dataset", "selector"))
-    n_full = int(summ["n"].max()) if len(summ) else 0
-    cells = {(r.dataset, r.selector): r for r in summ.itertuples(index=False)}
-    why = _why_missing(sub)
-    table = pd.DataFrame(MISSING, index=pd.Index(selectors, name="selector"), columns=datasets)
-    for sel in selectors:
-        for ds in datasets:
-            r = cells.get((ds, sel))
+    cells = _accuracy_cells(df, evaluator, k)
+    table = pd.DataFrame(MISSING, index=pd.Index(cells.selectors, name="selector"),
+                         columns=cells.datasets)
+    for sel in cells.selectors:
+        for ds in cells.datasets:
+            r = cells.summary.get((ds, sel))
             if r is not None:
-                table.loc[sel, ds] = _mean_sd(r.mean, r.sd, int(r.n), n_full)
-            elif (ds, sel, evaluator) in why:
-                table.loc[sel, ds] = f"{MISSING} ({why[(ds, sel, evaluator)]})"
+                table.loc[sel, ds] = _mean_sd(r.mean, r.sd, int(r.n), cells.n_full)
+            elif (ds, sel) in cells.why:
+                table.loc[sel, ds] = f"{MISSING} ({cells.why[(ds, sel)]})"
     return table
 
 
@@ -515,6 +549,299 @@ def accuracy_per_k(df: pd.DataFrame, evaluator: str = RANK_EVALUATOR) -> pd.Data
     return pd.DataFrame(rows).set_index(["dataset", "selector"])[cols]
 
 
+def run_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of an experiment in one small table, for the terminal after a run.
+
+    Rows are (dataset, K, selector), one for every combination that has rows of any status,
+    so a cell that failed is listed too; columns are the evaluators, then the number of
+    seeds with an ok selection and the median seconds of the selector fit behind one (a fit
+    shared by every K of a seed counts at each K). Cells are "mean ± sd" accuracy in percent
+    over the seeds' ok rows (the mean alone for one seed), or ``"—"`` followed by the rows'
+    commonest status when none is ok.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Prepared result rows.
+
+    Returns
+    -------
+    DataFrame of str
+        Index ``dataset, K, selector``; empty when ``df`` has no rows.
+    """
+    if df.empty:
+        return pd.DataFrame()
+    keys = ["dataset", "k", "selector", "evaluator"]
+    summ = accuracy_summary(df, by=keys)
+    cells = {(r.dataset, int(r.k), r.selector, r.evaluator): r
+             for r in summ.itertuples(index=False)}
+    bad = df[df["status"] != "ok"]
+    why = ({} if bad.empty else
+           bad.groupby(keys)["status"].agg(lambda v: v.value_counts().index[0]).to_dict())
+    # One row per selection (seed), whatever the number of evaluators that scored it.
+    picks = _ok(df).drop_duplicates(["dataset", "selector", "k", "seed"])
+    seeds = picks.groupby(["dataset", "selector", "k"])["seed"].nunique()
+    seconds = picks.groupby(["dataset", "selector", "k"])["select_seconds"].median()
+    evaluators = _ordered(df["evaluator"], _EVALUATOR_ORDER)
+    rows = []
+    for ds in _ordered(df["dataset"], _DATASET_ORDER):
+        here = df[df["dataset"] == ds]
+        for k in sorted({int(v) for v in here["k"].dropna()}):
+            at_k = here[here["k"] == k]
+            for sel in _ordered(at_k["selector"], _SELECTOR_ORDER):
+                row = {"dataset": ds, "K": k, "selector": sel}
+                for ev in evaluators:
+                    r = cells.get((ds, k, sel, ev))
+                    status = why.get((ds, k, sel, ev))
+                    row[ev] = (_mean_sd(r.mean, r.sd) if r is not None
+                               else f"{MISSING} ({status})" if status else MISSING)
+                row["seeds"] = int(seeds.get((ds, sel, k), 0))
+                row["select s"] = _seconds(float(seconds.get((ds, sel, k), np.nan)))
+                rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "K", "selector"])
+
+
+# --- LaTeX tables -----------------------------------------------------------------------------
+#
+# A small writer of our own rather than pandas' Styler.to_latex (pandas 3.1 here): Styler
+# needs jinja2, which this project does not depend on (it is only present through torch);
+# the best entry has to be picked from the numeric means while the cells are "mean ± sd"
+# text with status markers; and Styler writes a row MultiIndex with \multirow, which needs
+# another package in the paper's preamble. Rules, escaping and bold take a few lines here.
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    # In LaTeX's default OT1 font encoding "<" and ">" print as inverted ! and ?.
+    "<": r"\textless{}", ">": r"\textgreater{}",
+}
+_LATEX_MISSING = "---"
+
+
+def latex_escape(text) -> str:
+    """``text`` with every character that LaTeX treats specially made literal.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``; a selector name such as ``random_forest`` becomes
+        ``random\\_forest`` and ``50%`` becomes ``50\\%``.
+
+    Returns
+    -------
+    str
+    """
+    return "".join(_LATEX_SPECIALS.get(c, c) for c in str(text))
+
+
+def _shown(x: float) -> float:
+    # The number as printed with two decimals: ties are decided on what the reader sees.
+    return float(f"{x:.2f}") if x is not None and np.isfinite(x) else np.nan
+
+
+def best_mask(means: pd.DataFrame, exclude=()) -> pd.DataFrame:
+    """True where a mean is the best (highest) of its column, as printed with two decimals.
+
+    Means equal at two decimals are all marked: the reader cannot tell them apart, so none
+    is singled out.
+
+    Parameters
+    ----------
+    means : DataFrame of float
+        Rows are selectors, columns what is compared separately (datasets, budgets); NaN
+        for a cell without a result.
+    exclude : sequence
+        Row labels that are shown but not ranked (the all-features ceiling); they are never
+        marked and do not set the best.
+
+    Returns
+    -------
+    DataFrame of bool
+        Same shape as ``means``; a column without any finite mean has no mark.
+    """
+    shown = means.astype(float).map(_shown)
+    skip = [r for r in exclude if r in shown.index]
+    best = shown.drop(index=skip).max(axis=0, skipna=True)
+    mask = shown.eq(best, axis=1)  # NaN equals nothing, so empty cells and columns stay False
+    mask.loc[skip] = False
+    return mask
+
+
+def _latex_mean_sd(mean: float, sd: float, n: int, n_full: int, bold: bool) -> str:
+    if mean is None or not np.isfinite(mean):
+        return _LATEX_MISSING
+    text = f"{mean:.2f}" if sd is None or not np.isfinite(sd) else f"{mean:.2f} $\\pm$ {sd:.2f}"
+    if bold:
+        text = f"\\textbf{{{text}}}"
+    if n and n_full and n < n_full:
+        text += f" ($n={n}$)"
+    return text
+
+
+def _latex_label(*parts) -> str:
+    return "tab:" + "-".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-") for p in parts)
+
+
+def latex_table(header: list, rows: list, *, n_index: int, caption: str, label: str,
+                rules_before=()) -> str:
+    """A booktabs ``table`` float from cells that are already LaTeX.
+
+    Parameters
+    ----------
+    header : list of str
+        Column titles (LaTeX).
+    rows : list of list of str
+        Body cells (LaTeX), each row as long as ``header``.
+    n_index : int
+        How many leading columns are labels (left-aligned); the rest are numbers
+        (right-aligned).
+    caption, label : str
+        ``\\caption`` (LaTeX) and ``\\label`` of the float; the caption goes above the
+        table, as is usual for tables.
+    rules_before : iterable of int
+        Body row positions that get a ``\\midrule`` above them (groups).
+
+    Returns
+    -------
+    str
+        The float, ending in a newline; it needs ``\\usepackage{booktabs}``.
+    """
+    width = len(header)
+    bad = [i for i, r in enumerate(rows) if len(r) != width]
+    if bad:
+        raise ValueError(f"rows {bad} do not have {width} cells like the header")
+    rules = set(rules_before)
+    lines = [
+        "% Needs \\usepackage{booktabs}. Wide tables: wrap the tabular in",
+        "% \\resizebox{\\textwidth}{!}{...} (graphicx).",
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{caption}}}",
+        f"\\label{{{label}}}",
+        f"\\begin{{tabular}}{{{'l' * n_index}{'r' * (width - n_index)}}}",
+        "\\toprule",
+        " & ".join(header) + " \\\\",
+        "\\midrule",
+    ]
+    for i, r in enumerate(rows):
+        if i in rules and i > 0:
+            lines.append("\\midrule")
+        lines.append(" & ".join(r) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def _ceiling_last(selectors: list) -> list:
+    return [s for s in selectors if s != CEILING] + [s for s in selectors if s == CEILING]
+
+
+def accuracy_table_latex(df: pd.DataFrame, evaluator: str, k: int, *,
+                         exp_name: str = "") -> str:
+    """The Table 7 layout of :func:`accuracy_table` as a booktabs LaTeX table.
+
+    Selectors are rows and datasets columns; a cell is ``mean $\\pm$ sd`` in percent over
+    seeds, ``($n=...$)`` when it has fewer seeds than the fullest cell, and ``---`` (with
+    the rows' status) without an ok row. The best selector of each dataset is in bold,
+    compared as printed, so ties at two decimals are all bold (:func:`best_mask`); the
+    all-features ceiling is set apart below a rule and never bold.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Prepared result rows.
+    evaluator : str
+    k : int
+    exp_name : str, optional
+        Goes into the ``\\label``.
+
+    Returns
+    -------
+    str
+    """
+    cells = _accuracy_cells(df, evaluator, k)
+    selectors = _ceiling_last(cells.selectors)
+    means = pd.DataFrame(np.nan, index=selectors, columns=cells.datasets)
+    for (ds, sel), r in cells.summary.items():
+        means.loc[sel, ds] = r.mean
+    bold = best_mask(means, exclude=[CEILING])
+    rows = []
+    for sel in selectors:
+        row = [latex_escape(sel)]
+        for ds in cells.datasets:
+            r = cells.summary.get((ds, sel))
+            if r is not None:
+                row.append(_latex_mean_sd(r.mean, r.sd, int(r.n), cells.n_full,
+                                          bool(bold.loc[sel, ds])))
+            elif (ds, sel) in cells.why:
+                row.append(f"{_LATEX_MISSING} ({latex_escape(cells.why[(ds, sel)])})")
+            else:
+                row.append(_LATEX_MISSING)
+        rows.append(row)
+    caption = (f"Test accuracy (\\%) of {latex_escape(evaluator)} on the $K={k}$ selected "
+               "features, mean $\\pm$ sd over seeds. Bold: the best selector per dataset "
+               "(equal at two decimals: all bold). "
+               f"{latex_escape(CEILING)} uses every feature ($K=D$) and is not ranked; "
+               f"{_LATEX_MISSING}: no successful run.")
+    rules = [selectors.index(CEILING)] if CEILING in selectors else []
+    return latex_table(["selector"] + [latex_escape(d) for d in cells.datasets], rows,
+                       n_index=1, caption=caption,
+                       label=_latex_label(exp_name or "exp", "accuracy", f"k{k}", evaluator),
+                       rules_before=rules)
+
+
+def accuracy_per_k_latex(df: pd.DataFrame, evaluator: str = RANK_EVALUATOR, *,
+                         exp_name: str = "") -> str | None:
+    """The per-K table of :func:`accuracy_per_k` as a booktabs LaTeX table.
+
+    One group of rows per dataset (selectors, the ceiling last), one column per budget K
+    plus ``all ($K=D$)`` for the ceiling; cells are ``mean $\\pm$ sd`` in percent over
+    seeds. Within each dataset the best selector per K is in bold, ties at two decimals
+    all bold; the ceiling is never bold.
+
+    Returns
+    -------
+    str or None
+        None when ``evaluator`` has no ok rows.
+    """
+    summ = accuracy_summary(df[df["evaluator"] == evaluator], by=("dataset", "selector", "k"))
+    if summ.empty:
+        return None
+    n_full = int(summ["n"].max())
+    budgets = sorted({int(k) for k in summ.loc[summ["selector"] != CEILING, "k"]})
+    cols = [f"K={k}" for k in budgets]
+    if (summ["selector"] == CEILING).any():
+        cols.append("all")
+    summ = summ.assign(col=[
+        "all" if s == CEILING else f"K={int(k)}" for s, k in zip(summ["selector"], summ["k"],
+                                                                  strict=True)])
+    rows, rules = [], []
+    for ds in _ordered(summ["dataset"], _DATASET_ORDER):
+        here = summ[summ["dataset"] == ds]
+        cells = {(r.selector, r.col): r for r in here.itertuples(index=False)}
+        selectors = _ceiling_last(_ordered(here["selector"], _SELECTOR_ORDER))
+        means = pd.DataFrame(np.nan, index=selectors, columns=cols)
+        for (sel, col), r in cells.items():
+            means.loc[sel, col] = r.mean
+        bold = best_mask(means, exclude=[CEILING])
+        rules.append(len(rows))
+        for i, sel in enumerate(selectors):
+            row = [latex_escape(ds) if i == 0 else "", latex_escape(sel)]
+            for col in cols:
+                r = cells.get((sel, col))
+                row.append(_LATEX_MISSING if r is None else _latex_mean_sd(
+                    r.mean, r.sd, int(r.n), n_full, bool(bold.loc[sel, col])))
+            rows.append(row)
+    header = ["dataset", "selector"] + [f"$K={c[2:]}$" if c != "all" else "all ($K=D$)"
+                                        for c in cols]
+    caption = (f"Test accuracy (\\%) of {latex_escape(evaluator)} per budget $K$, mean "
+               "$\\pm$ sd over seeds. Bold: the best selector per dataset and $K$ (equal at "
+               f"two decimals: all bold). {latex_escape(CEILING)} uses every feature and is "
+               "not ranked.")
+    return latex_table(header, rows, n_index=2, caption=caption,
+                       label=_latex_label(exp_name or "exp", "accuracy-per-k", evaluator),
+                       rules_before=rules)
+
+
 # --- time -------------------------------------------------------------------------------------
 
 
@@ -551,6 +878,35 @@ def selection_time_table(fits: pd.DataFrame) -> pd.DataFrame:
     for (sel, ds), v in med.items():
         table.loc[sel, ds] = _seconds(float(v))
     return table
+
+
+def time_vs_accuracy(df: pd.DataFrame, k: int, evaluator: str = RANK_EVALUATOR) -> pd.DataFrame:
+    """Accuracy and selection time per dataset x selector at budget ``k``, over seeds.
+
+    Each seed's ok row of ``evaluator`` gives both numbers: its accuracy and the seconds of
+    the fit that made its selection (a fit shared by every K counts in full at this K too:
+    it is what this K's selection cost). The ceiling is taken at its own K = D.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``dataset, selector, k, n, acc_mean, acc_sd`` (percent; sd NaN for one
+        seed) and ``sec_mean, sec_min, sec_max``.
+    """
+    cols = ["dataset", "selector", "k", "n", "acc_mean", "acc_sd", "sec_mean", "sec_min",
+            "sec_max"]
+    ok = _ok(_at_k(df[df["evaluator"] == evaluator], k))
+    ok = ok[ok["select_seconds"].notna()]
+    if ok.empty:
+        return pd.DataFrame(columns=cols)
+    out = (ok.assign(acc=ok["accuracy"] * 100.0)
+           .groupby(["dataset", "selector", "k"], sort=False)
+           .agg(n=("seed", "nunique"), acc_mean=("acc", "mean"), acc_sd=("acc", "std"),
+                sec_mean=("select_seconds", "mean"), sec_min=("select_seconds", "min"),
+                sec_max=("select_seconds", "max"))
+           .reset_index())
+    out["k"] = out["k"].astype(int)
+    return _sort_long(out[cols])
 
 
 # --- ranks and tests --------------------------------------------------------------------------
@@ -973,6 +1329,67 @@ def plot_selection_time(fits: pd.DataFrame, path) -> Path | None:
     return path
 
 
+def plot_time_vs_accuracy(points: pd.DataFrame, dataset: str, path, k: int,
+                          evaluator: str = RANK_EVALUATOR) -> Path | None:
+    """Selection seconds (log x axis) against accuracy on one dataset, a point per selector.
+
+    Parameters
+    ----------
+    points : DataFrame
+        From :func:`time_vs_accuracy`.
+    dataset : str
+    path : path-like
+        The PNG to write.
+    k : int
+        The budget of ``points``, for the title.
+    evaluator : str, default="svm"
+        For the axis label.
+
+    Returns
+    -------
+    Path or None
+        None when no selector has a point on ``dataset``.
+
+    Notes
+    -----
+    A point is the mean over seeds, labelled with the selector's name; the vertical bar is
+    ± one sd of the accuracy, the horizontal bar spans the fastest to the slowest fit. The
+    ceiling selects nothing, so it is a dashed line at its accuracy rather than a point.
+    """
+    here = points[points["dataset"] == dataset]
+    sels = here[here["selector"] != CEILING]
+    if sels.empty:
+        return None
+    order = _ordered(sels["selector"], _SELECTOR_ORDER)
+    colours = _colours(order)
+    fig = _figure(6.0, 4.4)
+    ax = fig.subplots()
+    for r in sels.itertuples(index=False):
+        # Log axes cannot show 0 s; a tenth of a millisecond is below anything measured.
+        x, lo, hi = (max(float(v), 1e-4) for v in (r.sec_mean, r.sec_min, r.sec_max))
+        yerr = r.acc_sd if np.isfinite(r.acc_sd) else None
+        ax.errorbar(x, r.acc_mean, xerr=[[x - lo], [hi - x]], yerr=yerr, fmt="o",
+                    color=colours[r.selector], capsize=3, markersize=5)
+        ax.annotate(r.selector, (x, r.acc_mean), xytext=(5, 4), textcoords="offset points",
+                    fontsize="small")
+    ceiling = here[here["selector"] == CEILING]
+    if not ceiling.empty:
+        ax.axhline(float(ceiling["acc_mean"].iloc[0]), color="black", linestyle="--",
+                   linewidth=1, label=f"{CEILING} (K=D)")
+        ax.legend(loc="lower right", fontsize="small", frameon=False)
+    ax.set_xscale("log")
+    ax.margins(x=0.2, y=0.1)  # room for the labels right of the outermost points
+    ax.set_xlabel("selection time per fit (s, log scale)")
+    ax.set_ylabel(f"{evaluator} accuracy (%)")
+    ax.set_title(f"{dataset}: accuracy vs selection time, K={k} (mean over seeds)",
+                 fontsize="medium")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    return path
+
+
 def plot_critical_difference(result: FriedmanResult, path, alpha: float = 0.05) -> Path | None:
     """Critical-difference diagram (scikit-posthocs) of a :class:`FriedmanResult`.
 
@@ -1033,6 +1450,7 @@ class Report:
     markdown: Path
     figures: dict = field(default_factory=dict)  # name -> PNG path
     tables: dict = field(default_factory=dict)   # name -> CSV path
+    latex: dict = field(default_factory=dict)    # name -> .tex path (booktabs tables)
     skipped: list = field(default_factory=list)  # figures not drawn, with the reason
 
 
@@ -1040,9 +1458,19 @@ def _save_table(df: pd.DataFrame, out_dir: Path, name: str, tables: dict, index=
     if df is None or df.empty:
         return
     path = out_dir / "tables" / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=index)
+    atomic_write_text(path, df.to_csv(index=index))
     tables[name] = path
+
+
+def _save_latex(text: str | None, out_dir: Path, name: str, rep: Report, md: list) -> None:
+    # Beside the CSV of the same name; written whole or not at all, since a paper may
+    # \input it while a rebuild is under way.
+    if not text:
+        return
+    path = out_dir / "tables" / f"{name}.tex"
+    atomic_write_text(path, text)
+    rep.latex[name] = path
+    md += [f"LaTeX (booktabs, best in bold): `{path.relative_to(out_dir)}`", ""]
 
 
 def _unique(df: pd.DataFrame, col: str) -> str:
@@ -1113,6 +1541,8 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
             tab = accuracy_table(df, ev, k_table)
             md += [f"### {ev}", "", markdown_table(tab), ""]
             _save_table(tab, out_dir, f"accuracy_k{k_table}_{ev}", rep.tables, index=True)
+            _save_latex(accuracy_table_latex(df, ev, k_table, exp_name=exp_name), out_dir,
+                        f"accuracy_k{k_table}_{ev}", rep, md)
     md += ["### Beside the published numbers (NeuroFS paper, Table 7, K=50)", ""]
     if published.empty:
         md += ["No published numbers were found.", ""]
@@ -1139,6 +1569,8 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
     per_k = accuracy_per_k(df)
     md += [markdown_table(per_k), ""]
     _save_table(per_k, out_dir, "accuracy_per_k", rep.tables, index=True)
+    _save_latex(accuracy_per_k_latex(df, exp_name=exp_name), out_dir, "accuracy_per_k", rep,
+                md)
     fig = plot_accuracy_vs_k(df, out_dir / "accuracy_vs_k.png")
     _figure_line(md, rep, "accuracy_vs_k", fig, "accuracy vs K",
                  f"no ok {RANK_EVALUATOR} rows")
@@ -1152,6 +1584,21 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
     _save_table(fits, out_dir, "selection_fits", rep.tables)
     fig = plot_selection_time(fits, out_dir / "selection_time.png")
     _figure_line(md, rep, "selection_time", fig, "selection time", "no timed fits")
+    md += [f"### Time vs accuracy ({RANK_EVALUATOR}, "
+           f"K={k_table if k_table is not None else MISSING})", "",
+           "One point per selector: mean over seeds of the selection seconds (log axis) and "
+           f"the {RANK_EVALUATOR} accuracy; bars: fastest to slowest fit, ± one sd of the "
+           f"accuracy. `{CEILING}` is the dashed line.", ""]
+    points = (time_vs_accuracy(df, k_table) if k_table is not None
+              else pd.DataFrame(columns=["dataset"]))
+    if points.empty:
+        rep.skipped.append(("time_vs_accuracy", f"no ok {RANK_EVALUATOR} rows with a time"))
+        md += [f"_Figures skipped: no ok {RANK_EVALUATOR} rows with a time._", ""]
+    for ds in _ordered(points["dataset"], _DATASET_ORDER):
+        name = f"time_vs_accuracy_{_file_stem(ds)}"
+        fig = plot_time_vs_accuracy(points, ds, out_dir / f"{name}.png", k_table)
+        _figure_line(md, rep, name, fig, f"time vs accuracy, {ds}",
+                     f"{ds}: only {CEILING} has a point")
 
     # 6. ranks + Friedman + CD
     md += [f"## 5. Average ranks ({RANK_EVALUATOR}, K={k_rank if k_rank is not None else '—'})",
@@ -1230,8 +1677,12 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
         md += [markdown_table(sep, index=False), ""]
         _save_table(sep, out_dir, "separation", rep.tables)
 
-    rep.markdown.write_text("\n".join(md).rstrip() + "\n", encoding="utf-8")
+    atomic_write_text(rep.markdown, "\n".join(md).rstrip() + "\n")
     return rep
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name))
 
 
 def _figure_line(md, rep, name, path, alt, reason) -> None:

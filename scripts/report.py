@@ -2,11 +2,14 @@
 
     python scripts/report.py --exp-name quick
     python scripts/report.py --exp-name paper --results-dir results --out /tmp/paper_report
+    python scripts/report.py --exp-name demo --summary     # print one table, write nothing
 
-Reads ``<results-dir>/<exp-name>.csv`` and writes ``report.md``, PNG figures and CSV tables
-into ``<results-dir>/report/<exp-name>/`` (or ``--out``). Works on partial results; exits
-non-zero when the CSV does not exist. Hydra is not imported, so this runs anywhere the
-results were copied to.
+Reads ``<results-dir>/<exp-name>.csv`` and writes ``report.md``, PNG figures and the tables
+(CSV, and LaTeX for the accuracy tables) into ``<results-dir>/report/<exp-name>/`` (or
+``--out``). ``--summary`` instead prints mean accuracy per dataset x K x selector x evaluator
+and the CSV's path (``make run`` ends with it). Works on partial results; exits non-zero
+when the CSV does not exist. Hydra is not imported, so this runs anywhere the results were
+copied to.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.records import ResultStore  # noqa: E402
-from bench.report import REFERENCE_CSV, build_report, load_published, load_results  # noqa: E402
+from bench.report import (  # noqa: E402
+    REFERENCE_CSV,
+    build_report,
+    load_published,
+    load_results,
+    run_summary,
+    status_counts,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,7 +44,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="output folder (default: <results-dir>/report/<exp-name>)")
     parser.add_argument("--reference", default=str(REFERENCE_CSV),
                         help="published numbers (default: results/reference/neurofs_tables.csv)")
+    parser.add_argument("--summary", action="store_true",
+                        help="print the accuracy summary of every cell and write no files")
     return parser.parse_args(argv)
+
+
+def print_summary(rows, csv_path: Path, exp_name: str, results_dir: str) -> None:
+    """Print :func:`bench.report.run_summary` of ``rows`` with where they are and how many."""
+    counts = status_counts(rows)
+    print(f"\n{exp_name}: {len(rows)} rows in {csv_path} ("
+          + ", ".join(f"{s} {n}" for s, n in counts.items() if n) + ")")
+    table = run_summary(rows)
+    if table.empty:
+        print("no ok rows: nothing to summarise (see the status and error columns)")
+        return
+    print("Test accuracy in %, mean ± sd over seeds; select s = median seconds of one "
+          "selector fit.")
+    print(table.to_string())
+    print(f"Full report (tables, LaTeX, figures): python scripts/report.py --exp-name "
+          f"{exp_name} --results-dir {results_dir}")
 
 
 def main(argv=None) -> int:
@@ -47,6 +75,9 @@ def main(argv=None) -> int:
               "(run the experiment first, or pass --results-dir)", file=sys.stderr)
         return 2
     rows = load_results(csv_path)
+    if args.summary:
+        print_summary(rows, csv_path, args.exp_name, args.results_dir)
+        return 0
     out = Path(args.out) if args.out else csv_path.parent / "report" / csv_path.stem
     published = load_published(args.reference)
     if published.empty:
@@ -59,7 +90,7 @@ def main(argv=None) -> int:
         print(f"figure {name}: {path}")
     for name, reason in rep.skipped:
         print(f"figure {name} skipped: {reason}")
-    print(f"tables: {out / 'tables'} ({len(rep.tables)} CSV files)")
+    print(f"tables: {out / 'tables'} ({len(rep.tables)} CSV, {len(rep.latex)} LaTeX files)")
     return 0
 
 

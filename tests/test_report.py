@@ -356,3 +356,165 @@ def test_report_on_only_failed_rows_does_not_crash(tmp_path):
     assert "failed 2" in md and "not enough data" in md
     assert rep.figures == {}
     assert {name for name, _ in rep.skipped} >= {"accuracy_vs_k", "critical_difference"}
+
+
+# --- LaTeX tables, time vs accuracy, the run summary ----------------------------------------
+
+
+def _tex_body(tex: str) -> tuple[list[str], list[list[str]]]:
+    """Header cells and body rows of the one tabular in ``tex`` (booktabs layout)."""
+    lines = tex.splitlines()
+    top, bottom = lines.index(r"\toprule"), lines.index(r"\bottomrule")
+    header = lines[top + 1].removesuffix(r" \\").split(" & ")
+    assert lines[top + 2] == r"\midrule"
+    body = [ln.removesuffix(r" \\").split(" & ") for ln in lines[top + 3:bottom]
+            if ln != r"\midrule"]
+    return header, body
+
+
+def _bold_per_column(tex: str, n_index: int) -> dict:
+    """Column title -> the row labels whose cell in that column is in bold."""
+    header, body = _tex_body(tex)
+    labels, group = [], ""
+    for r in body:
+        group = r[0] or group  # a group's later rows leave its first label column empty
+        labels.append(" / ".join([group, *r[1:n_index]]))
+    return {title: {lab for lab, r in zip(labels, body, strict=True)
+                    if r[j].startswith(r"\textbf{")}
+            for j, title in enumerate(header[n_index:], start=n_index)}
+
+
+def tie_rows() -> list[dict]:
+    """coil20: entryprune best alone; madelon: entryprune and random_forest equal at two
+    decimals (80.00 vs 80.0004), anova_f lower; the ceiling above all but not a selector."""
+    rows = []
+    for s in range(2):
+        rows += [row("coil20", "entryprune", s, 50, accuracy=0.95 + 0.01 * s),
+                 row("coil20", "random_forest", s, 50, accuracy=0.90),
+                 row("coil20", "anova_f", s, 50, accuracy=0.85),
+                 row("madelon", "entryprune", s, 50, accuracy=0.80),
+                 row("madelon", "random_forest", s, 50, accuracy=0.800004),
+                 row("madelon", "anova_f", s, 50, accuracy=0.70),
+                 row("coil20", "all_features", s, 1024, accuracy=1.0, n_features=1024),
+                 row("madelon", "all_features", s, 500, accuracy=0.99, n_features=500)]
+        rows += [row("coil20", sel, s, 25, accuracy=acc)
+                 for sel, acc in [("entryprune", 0.6), ("random_forest", 0.7), ("anova_f", 0.7)]]
+    return rows
+
+
+def test_latex_escape_makes_special_characters_literal():
+    assert R.latex_escape("random_forest") == r"random\_forest"
+    assert R.latex_escape("50% & #1 $x$ {a}") == r"50\% \& \#1 \$x\$ \{a\}"
+    assert R.latex_escape(r"a\b~c^d") == r"a\textbackslash{}b\textasciitilde{}c\textasciicircum{}d"
+
+
+def test_best_mask_marks_ties_at_printed_precision_and_skips_the_ceiling():
+    means = pd.DataFrame({"a": [90.001, 90.004, 80.0, 99.0], "b": [np.nan, 70.0, 71.0, 99.0],
+                          "c": [np.nan] * 4},
+                         index=["x", "y", "z", "all_features"])
+    mask = R.best_mask(means, exclude=["all_features"])
+    assert mask["a"].tolist() == [True, True, False, False]  # both print as 90.00
+    assert mask["b"].tolist() == [False, False, True, False]
+    assert not mask["c"].any()  # nothing to compare
+
+
+def test_latex_accuracy_table_has_booktabs_bold_best_and_escaped_names():
+    tex = R.accuracy_table_latex(frame(tie_rows()), "svm", 50, exp_name="t_1")
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert tex.count(rule) >= 1, rule
+    assert tex.index(r"\toprule") < tex.index(r"\midrule") < tex.index(r"\bottomrule")
+    assert r"random\_forest" in tex and "random_forest" not in tex.replace(r"\_", "")
+    assert r"all\_features" in tex and r"(\%)" in tex
+    assert r"\label{tab:t-1-accuracy-k50-svm}" in tex
+    header, body = _tex_body(tex)
+    assert header == ["selector", "coil20", "madelon"]
+    assert [r[0] for r in body] == ["entryprune", r"random\_forest", r"anova\_f",
+                                    r"all\_features"]
+    # best alone on coil20; a tie at two decimals on madelon bolds both; the ceiling never
+    assert _bold_per_column(tex, 1) == {"coil20": {"entryprune"},
+                                        "madelon": {"entryprune", r"random\_forest"}}
+    cells = {r[0]: r for r in body}
+    assert cells["entryprune"][1] == r"\textbf{95.50 $\pm$ 0.71}"
+    assert cells[r"anova\_f"][2] == r"70.00 $\pm$ 0.00"
+
+
+def test_latex_per_k_table_bolds_the_best_selector_per_dataset_and_k():
+    tex = R.accuracy_per_k_latex(frame(tie_rows()), exp_name="t")
+    header, body = _tex_body(tex)
+    assert header == ["dataset", "selector", "$K=25$", "$K=50$", "all ($K=D$)"]
+    assert [r[0] for r in body].count("coil20") == 1  # the dataset names its group once
+    bold = _bold_per_column(tex, 2)
+    # K=25 on coil20: random_forest and anova_f tie; K=50 as in the accuracy table
+    assert bold["$K=25$"] == {r"coil20 / random\_forest", r"coil20 / anova\_f"}
+    assert bold["$K=50$"] == {"coil20 / entryprune", "madelon / entryprune",
+                              r"madelon / random\_forest"}
+    assert bold["all ($K=D$)"] == set()
+    assert tex.count(r"\midrule") == 2  # under the header, and between the two datasets
+    assert R.accuracy_per_k_latex(frame(tie_rows()), evaluator="knn1") is None
+
+
+def test_report_writes_latex_tables_and_a_time_figure_per_dataset(tmp_path):
+    rows = demo_rows() + [row("coil20", "lassonet", s, 50, ev, status="timeout")
+                          for s in range(3) for ev in ("svm", "knn1")]
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(tmp_path / "demo.csv", index=False)
+    assert _load_cli().main(["--exp-name", "demo", "--results-dir", str(tmp_path)]) == 0
+    out_dir = tmp_path / "report" / "demo"
+    md = (out_dir / "report.md").read_text(encoding="utf-8")
+    for name in ("accuracy_k50_svm", "accuracy_k50_knn1", "accuracy_per_k"):
+        tex = out_dir / "tables" / f"{name}.tex"
+        assert tex.is_file(), name
+        text = tex.read_text()
+        assert r"\toprule" in text and r"\bottomrule" in text
+        assert f"`tables/{name}.tex`" in md
+    svm = (out_dir / "tables" / "accuracy_k50_svm.tex").read_text()
+    # EntryPrune is best on every dataset of demo_rows, the timed-out cell says so
+    bold = _bold_per_column(svm, 1)
+    assert set(bold) == {"coil20", "usps", "madelon", "synthetic\\_d50"}
+    assert all(v == {"entryprune"} for v in bold.values())
+    assert r"--- (timeout)" in svm
+    for ds in ("coil20", "usps", "madelon", "synthetic_d50"):
+        png = out_dir / f"time_vs_accuracy_{ds}.png"
+        assert png.is_file() and png.read_bytes()[:8] == PNG_MAGIC, ds
+        assert f"](time_vs_accuracy_{ds}.png)" in md
+    # no temporary files are left beside the atomically written ones
+    assert not list(out_dir.rglob(".*.tmp"))
+
+
+def test_time_vs_accuracy_counts_each_seed_once_and_keeps_shared_fit_times():
+    rows = [row("d", "random", s, k, ev, accuracy=0.5 + 0.1 * s, select_seconds=2.0 + s,
+                select_shared=True) for s in range(2) for k in (5, 10) for ev in ("svm", "knn1")]
+    rows += [row("d", "all_features", 0, 100, accuracy=0.99, select_seconds=0.0)]
+    pts = R.time_vs_accuracy(frame(rows), 10).set_index("selector")
+    assert pts.loc["random", "n"] == 2
+    assert pts.loc["random", "acc_mean"] == pytest.approx(55.0)
+    assert pts.loc["random", "sec_mean"] == pytest.approx(2.5)
+    assert (pts.loc["random", "sec_min"], pts.loc["random", "sec_max"]) == (2.0, 3.0)
+    assert pts.loc["all_features", "k"] == 100  # the ceiling at its own K
+
+
+def test_summary_covers_every_cell_and_writes_nothing(tmp_path, capsys):
+    rows = [row("digits", sel, s, k, ev, accuracy=acc + 0.01 * s + 0.001 * k + d_ev,
+                select_seconds=sec)
+            for sel, acc, sec in [("entryprune", 0.93, 20.0), ("random", 0.70, 0.001)]
+            for s in range(2) for k in (10, 20) for ev, d_ev in [("svm", 0.0), ("knn1", 0.05)]]
+    rows.append(row("digits", "anova_f", 0, 10, "svm", status="failed"))
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(tmp_path / "demo.csv", index=False)
+    table = R.run_summary(frame(rows))
+    assert list(table.columns) == ["svm", "knn1", "seeds", "select s"]
+    assert table.index.tolist() == [("digits", 10, "entryprune"), ("digits", 10, "anova_f"),
+                                    ("digits", 10, "random"), ("digits", 20, "entryprune"),
+                                    ("digits", 20, "random")]
+    assert table.loc[("digits", 10, "entryprune"), "svm"] == "94.50 ± 0.71"
+    assert table.loc[("digits", 20, "random"), "knn1"] == "77.50 ± 0.71"
+    assert table.loc[("digits", 20, "random"), "seeds"] == 2
+    assert table.loc[("digits", 10, "entryprune"), "select s"] == "20.0"
+    # a cell without an ok row is listed with why, not left out
+    assert table.loc[("digits", 10, "anova_f")].tolist() == [
+        f"{R.MISSING} (failed)", R.MISSING, 0, R.MISSING]
+
+    assert _load_cli().main(["--exp-name", "demo", "--results-dir", str(tmp_path),
+                             "--summary"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path / "demo.csv") in out and "ok 16, failed 1" in out
+    assert out.count("94.50 ± 0.71") == 1 and "77.50 ± 0.71" in out
+    assert not (tmp_path / "report").exists()
