@@ -158,6 +158,19 @@ def test_published_numbers_are_placed_beside_ours_with_the_difference():
     assert "| coil20 | neurofs | svm | 99.00 ± 0.00 | 98.78 ± 0.29 | +0.22 | yes |" in text
 
 
+def test_a_setting_variant_is_set_beside_its_methods_published_numbers():
+    pub = R.load_published(R.REFERENCE_CSV)
+    rows = [row("coil20", "lassonet", s, 50, "svm", 0.95) for s in range(2)]
+    rows += [row("coil20", "lassonet_bench", s, 50, "svm", 0.97) for s in range(2)]
+    cmp = R.compare_published(frame(rows), pub, "table7_k50", 50).set_index(
+        ["dataset", "method", "evaluator"])
+    assert len(cmp) == 2
+    for method, ours in (("lassonet", 95.0), ("lassonet_bench", 97.0)):
+        r = cmp.loc[("coil20", method, "svm")]
+        assert r["published_mean"] == pytest.approx(97.16)  # LassoNet, COIL-20, SVM
+        assert r["diff"] == pytest.approx(ours - 97.16)
+
+
 def test_table6_check_uses_the_ceiling_at_its_own_k():
     pub = R.load_published(R.REFERENCE_CSV)
     rows = [row("coil20", "all_features", s, 1024, "knn1", 0.995, n_features=1024)
