@@ -49,11 +49,13 @@ from typing import Any
 
 import numpy as np
 
+from bench.records import error_text
+from bench.workers import available_cpus
+
 __all__ = [
     "CONFIG_DIR",
     "FitResult",
     "StagedData",
-    "available_cpus",
     "fit_exponent",
     "interleaved_order",
     "list_selector_configs",
@@ -67,13 +69,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "configs"
 _MIB = 1024.0 * 1024.0
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def available_cpus() -> int:
-    """Cores this process may run on (the affinity mask, not the machine's total)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 # -- configs ------------------------------------------------------------------------------
@@ -463,8 +458,6 @@ def _peak_rss_mib() -> float:
     return maxrss / _MIB if sys.platform == "darwin" else maxrss / 1024.0  # bytes vs KiB
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()[:500]
 
 
 def _child_main(task_path: str, fd: int) -> int:
@@ -526,7 +519,7 @@ def _child_main(task_path: str, fd: int) -> int:
              baseline_rss_mib=baseline, peak_gpu_mib=gpu, device=fitted_device)
     except Exception as exc:  # reported to the parent as a failed measurement
         seconds = time.perf_counter() - t0 if t0 is not None else None
-        send(event="done", status="failed", error=_error_text(exc), seconds=seconds,
+        send(event="done", status="failed", error=error_text(exc), seconds=seconds,
              peak_rss_mib=_peak_rss_mib())
     out.close()
     return 0

@@ -38,6 +38,7 @@ __all__ = [
     "ResultStore",
     "atomic_write_csv",
     "atomic_write_text",
+    "error_text",
     "remove_stale_temp_files",
 ]
 
@@ -63,6 +64,12 @@ _TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 def _tmp_path(path: Path) -> Path:
     # pid in the name lets a later run tell a dead writer's leftover from a live one's.
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def error_text(exc: BaseException, limit: int = 500) -> str:
+    """An exception as one line for a row's ``error`` column: ``"Type: message"``, cut to
+    ``limit`` characters so a traceback-sized message cannot bloat the CSV."""
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()[:limit]
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:

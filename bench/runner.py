@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from bench.evaluation import evaluate, evaluator_applies
 from bench.provenance import config_hash, derive_seed, git_commit, utc_now, versions
-from bench.records import ResultStore
+from bench.records import ResultStore, error_text
 from bench.timeout import FitTimeout, time_limit
 from datasets.base import PROTOCOLS, make_split
 
@@ -90,9 +90,6 @@ def _done(existing: pd.DataFrame, seed: int, k: int, evals: list[str], chash: st
     return set(evals) <= set(sub.evaluator)
 
 
-def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
-    return text[:500]
 
 
 def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
@@ -257,7 +254,7 @@ def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_n
     # Hydra wraps the loader's exception; the loader's own message is the useful one.
     while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
         exc = exc.__cause__
-    err = _error_text(exc)
+    err = error_text(exc)
     rows = [dict(dataset=summary.dataset, selector=summary.selector, seed=seed, k=k,
                  evaluator=e, status="failed", error=err, protocol=protocol,
                  exp_name=exp_name, git_commit=git_commit(), config_hash=cell_hash,
@@ -280,9 +277,9 @@ def _fit(estimator, split, timeout_s):
         with time_limit(timeout_s):
             estimator.fit(split.X_train, split.y_train)
     except FitTimeout as exc:
-        return None, time.perf_counter() - t0, _error_text(exc), "timeout"
+        return None, time.perf_counter() - t0, error_text(exc), "timeout"
     except Exception as exc:  # a broken selector must not stop the sweep
-        return None, time.perf_counter() - t0, _error_text(exc), "failed"
+        return None, time.perf_counter() - t0, error_text(exc), "failed"
     return estimator, time.perf_counter() - t0, "", "ok"
 
 
@@ -307,7 +304,7 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
             raise RuntimeError(f"selector returned {idx.size} features, expected k={k}")
         base = dict(base, **_separation(est))
     except Exception as exc:
-        return [dict(base, evaluator=e, status="failed", error=_error_text(exc)) for e in evals]
+        return [dict(base, evaluator=e, status="failed", error=error_text(exc)) for e in evals]
     selected = " ".join(map(str, idx.tolist()))
     Xtr, Xte = split.X_train[:, idx], split.X_test[:, idx]
     for name in evals:
@@ -319,5 +316,5 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
                              error=""))
         except Exception as exc:
             rows.append(dict(base, evaluator=name, selected=selected, status="failed",
-                             error=_error_text(exc)))
+                             error=error_text(exc)))
     return rows

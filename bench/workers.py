@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["threads_per_worker", "worker_device"]
+__all__ = ["available_cpus", "threads_per_worker", "worker_device"]
+
+
+def available_cpus() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def threads_per_worker(n_workers: int, n_cpus: int | None = None) -> int:
@@ -14,8 +21,7 @@ def threads_per_worker(n_workers: int, n_cpus: int | None = None) -> int:
     times over; splitting the cores evenly keeps every worker busy without contention.
     """
     if n_cpus is None:
-        n_cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else os.cpu_count() or 1)
+        n_cpus = available_cpus()
     n_workers = max(1, int(n_workers))
     return max(1, int(n_cpus) // n_workers)
 

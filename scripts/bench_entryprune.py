@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.provenance import git_commit  # noqa: E402
-from bench.records import atomic_write_csv  # noqa: E402
+from bench.records import atomic_write_csv, error_text  # noqa: E402
 from entryprune.base import resolve_device  # noqa: E402
 from entryprune.selector import EntryPruneSelector, _Run, regime_settings  # noqa: E402
 
@@ -151,7 +151,7 @@ def bench_end_to_end(name, *, K, seeds, dev):
     try:
         ds = load_dataset(name)
     except Exception as exc:  # no file here: say which, do not stop the benchmark
-        msg = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+        msg = error_text(exc, limit=300)
         return [dict(benchmark="end_to_end", case=name, dataset=name, k=K, status="missing",
                      error=msg)]
     rows = []

@@ -38,7 +38,6 @@ import pandas as pd  # noqa: E402
 
 from bench.perf import (  # noqa: E402
     StagedData,
-    available_cpus,
     fit_exponent,
     list_selector_configs,
     markdown_table,
@@ -48,6 +47,7 @@ from bench.perf import (  # noqa: E402
 )
 from bench.provenance import git_commit, utc_now, versions  # noqa: E402
 from bench.records import atomic_write_csv, atomic_write_text  # noqa: E402
+from bench.workers import available_cpus  # noqa: E402
 
 DEFAULT_SELECTORS = ("entryprune", "neurofs", "lassonet", "stg")
 DEFAULT_N = (1000, 3000, 10000, 30000, 100000)

@@ -38,7 +38,6 @@ import pandas as pd  # noqa: E402
 from bench.perf import (  # noqa: E402
     CONFIG_DIR,
     StagedData,
-    available_cpus,
     interleaved_order,
     list_selector_configs,
     markdown_table,
@@ -48,6 +47,7 @@ from bench.perf import (  # noqa: E402
 )
 from bench.provenance import git_commit, utc_now, versions  # noqa: E402
 from bench.records import atomic_write_csv, atomic_write_text  # noqa: E402
+from bench.workers import available_cpus  # noqa: E402
 
 DATASETS = ("coil20", "madelon", "mnist", "digits", "synthetic")
 DEFAULT_DATASET = "coil20"
