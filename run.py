@@ -11,6 +11,7 @@ import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
@@ -36,11 +37,36 @@ def _fit_to_launcher(cfg: DictConfig, hc) -> None:
             cfg.device = worker_device(str(cfg.device), int(hc.job.get("num", 0)), n_gpus)
 
 
+def _check_names(cfg: DictConfig, hc) -> None:
+    """Refuse a dataset or selector config without ``name`` before anything runs."""
+    for group in ("dataset", "selector"):
+        if not cfg[group].get("name"):
+            choice = hc.runtime.choices.get(group)
+            raise ValueError(f"the {group} config {choice!r} has no 'name:' key; add one (rows, "
+                             "result files and resume are keyed on it)")
+
+
+def _run(cfg: DictConfig):
+    try:
+        return run_cell(cfg)
+    except InstantiationException as exc:
+        # Hydra says which target it could not locate but hides why (a missing package, a
+        # typo) behind HYDRA_FULL_ERROR; a user's plugin most often fails right here.
+        target = cfg.selector.get("_target_")
+        if not isinstance(exc.__cause__, ImportError) or f"'{target}'" not in str(exc):
+            raise
+        why = " ".join(str(exc.__cause__).split())
+        raise ImportError(f"selector {cfg.selector.name!r}: cannot import its _target_ "
+                          f"{target!r}: {why} The module must be importable: install its "
+                          "package, or add the folder that holds it to PYTHONPATH.") from exc
+
+
 @hydra.main(config_path="configs", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> int:
     hc = HydraConfig.get()
+    _check_names(cfg, hc)
     _fit_to_launcher(cfg, hc)
-    summary = run_cell(cfg)
+    summary = _run(cfg)
     print(f"\n{summary.dataset} / {summary.selector}: {summary.n_new} new row(s), "
           f"{summary.n_skipped_done} (seed, k) already done -> "
           f"{cfg.results_dir}/{cfg.exp_name}.csv")

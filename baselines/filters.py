@@ -118,7 +118,15 @@ class L1LogRegSelector(RankingSelector):
         Number of points on the path, log-spaced between ``C_min`` and ``C_max``.
     C_min, C_max : float, default=1e-3, 10.0
     max_iter : int, default=200
+        Iteration limit of the solver at each point of the path.
     random_state : int or None, default=None
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_features,)
+    n_iter_ : int
+        Solver iterations summed over the path points fitted (the path stops early once
+        every column has entered).
     """
 
     def __init__(self, n_features_to_select=50, *, Cs=20, C_min=1e-3, C_max=10.0,
@@ -147,18 +155,21 @@ class L1LogRegSelector(RankingSelector):
         model = LogisticRegression(solver="saga", warm_start=True, max_iter=int(self.max_iter),
                                    tol=1e-3, random_state=self.random_state, **l1)
         mag = np.zeros(D)
+        n_iter = 0
         for i, C in enumerate(grid):
             model.set_params(C=float(C))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", (ConvergenceWarning, FutureWarning,
                                                  UserWarning))
                 model.fit(X, y)
+            n_iter += int(np.max(model.n_iter_))
             mag = np.abs(model.coef_).sum(0)
             new = (mag > 0) & (entered < 0)
             entered[new] = i
             size_at_entry[new] = mag[new]
             if (entered >= 0).all():
                 break
+        self.n_iter_ = n_iter
         n = len(grid)
         # entry step first (earlier = better), then magnitude at entry, in one float key
         rel = size_at_entry / (size_at_entry.max() + 1e-300)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
@@ -125,20 +126,40 @@ def check_selector_input(X, y, k=None, *, dtype=np.float32):
     Raises
     ------
     ValueError
-        With a message naming the problem: shape, length mismatch, non-numeric values,
-        NaN or inf, fewer than two classes, or a budget outside ``1..n_features``.
+        With a message naming the problem: shape, length mismatch, non-numeric or complex
+        values, NaN or inf, no ``y``, fewer than two classes, or a budget outside
+        ``1..n_features``.
+    TypeError
+        For a sparse ``X``, or an object ``X`` holding values that are neither numbers nor
+        strings (scikit-learn's convention for both).
     """
+    if sp.issparse(X):
+        # np.asarray would wrap the matrix in a 0-d object array and hide what went wrong
+        raise TypeError(f"X is a sparse matrix ({type(X).__name__}); these selectors need a "
+                        "dense array: pass X.toarray()")
+    if y is None:
+        raise ValueError("this selector requires y to be passed, but the target y is None")
     X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}")
     if X.dtype == object or not np.issubdtype(X.dtype, np.number):
         try:
             X = X.astype(np.float64)
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
             raise ValueError(f"X must be numeric; got dtype {X.dtype} ({exc})") from None
+        except TypeError as exc:
+            raise TypeError(f"X must be numeric; got dtype {X.dtype} ({exc})") from None
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty: shape {X.shape}")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] == 0:
+            # worded as scikit-learn's check_array words it, so its estimator checks and
+            # users see the same message
+            raise ValueError(f"X is empty: 0 {what}(s) (shape={X.shape}) while a minimum of "
+                             "1 is required.")
     y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise ValueError(f"Complex data not supported: y has dtype {y.dtype}")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
@@ -199,7 +220,18 @@ def torch_generator(random_state, device):
     return gen
 
 
-class RankingSelector(SelectorMixin, BaseEstimator):
+class _SupervisedSelector(SelectorMixin, BaseEstimator):
+    """Estimator tags shared by the selectors here: ``fit`` needs the labels ``y``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scikit-learn assumes a selector may ignore y (SelectKBest does not, VarianceThreshold
+        # does); tools that read the tags, and its estimator checks, need to know ours do not
+        tags.target_tags.required = True
+        return tags
+
+
+class RankingSelector(_SupervisedSelector):
     """Base for selectors that rank all columns (``scores_``) in one fit.
 
     Subclasses implement ``_fit_scores(X, y) -> scores`` on validated input. The support
@@ -288,7 +320,7 @@ class RankingSelector(SelectorMixin, BaseEstimator):
                 - count_separated(self._primary_scores(), support))
 
 
-class PerBudgetSelector(SelectorMixin, BaseEstimator):
+class PerBudgetSelector(_SupervisedSelector):
     """Base for selectors whose training depends on the budget K (EntryPrune, NeuroFS).
 
     ``fit`` sets ``support_`` and ``k_fitted_``; the runner refits per budget
