@@ -110,7 +110,7 @@ SELECTOR_NAMES = {
 }
 #: Our selectors that run a published method with other settings -> that method's selector:
 #: each is set beside the same published numbers.
-SETTING_VARIANTS = {"lassonet_bench": "lassonet"}
+SETTING_VARIANTS = {"lassonet_bench": "lassonet", "neurofs_released": "neurofs"}
 #: Paper dataset -> our dataset config.
 DATASET_NAMES = {
     "COIL-20": "coil20",
@@ -144,7 +144,8 @@ REFERENCE_CSV = Path(__file__).resolve().parent.parent / "results" / "reference"
 # Display orders: the paper's first, anything else alphabetically after.
 _DATASET_ORDER = ["coil20", "usps", "mnist", "fashion_mnist", "isolet", "har", "basehock",
                   "prostate_ge", "arcene", "smk_can_187", "gla_bra_180", "madelon", "digits"]
-_SELECTOR_ORDER = ["entryprune", "entryprune_flex", "neurofs", "lassonet", "lassonet_bench",
+_SELECTOR_ORDER = ["entryprune", "entryprune_flex", "neurofs", "neurofs_released", "lassonet",
+                   "lassonet_bench",
                    "stg", "cancelout", "random_forest", "xgboost", "anova_f", "mutual_info",
                    "fisher_score", "l1_logreg", "random", "all_features"]
 _EVALUATOR_ORDER = ["svm", "knn1", "extra_trees", "xgboost", "logreg"]

@@ -24,6 +24,7 @@ TINY = {
     "entryprune": dict(n_hidden=32, patience=10, n_mb=20),
     "entryprune_flex": dict(n_hidden=32, patience=10, n_mb=20, resize_patience=3),
     "neurofs": dict(n_hidden=200, n_hidden_layers=1, epsilon=20, epochs=40, lr=0.05),
+    "neurofs_released": dict(n_hidden=200, n_hidden_layers=1, epsilon=20, epochs=40, lr=0.05),
     "lassonet": dict(path_multiplier=1.1, n_iters=(200, 20), patience=(20, 5)),
     "lassonet_bench": dict(path_multiplier=1.1, n_iters=(200, 20), patience=(20, 5)),
     "stg": dict(max_epochs=1000),  # 300 epochs of full-batch SGD find 7-8 of 10; 1000 find 10
@@ -43,6 +44,7 @@ TINY = {
 FAST = {
     **TINY,
     "neurofs": dict(TINY["neurofs"], epochs=10),
+    "neurofs_released": dict(TINY["neurofs_released"], epochs=10),
     "lassonet": dict(path_multiplier=1.5, n_iters=(50, 10), patience=(5, 2), lambda_start=1.0),
     "lassonet_bench": dict(path_multiplier=1.5, n_iters=(50, 10), patience=(5, 2),
                            lambda_start=1.0),
@@ -57,8 +59,8 @@ REFERENCES = {"random", "all_features"}
 # fisher_score, mutual_info) and 7 (l1_logreg) of 10; they are checked on the marginal
 # problem instead (test_marginal_methods_find_shifted_columns).
 MARGINAL = {"anova_f", "fisher_score", "mutual_info", "l1_logreg"}
-NEURAL = {"entryprune", "entryprune_flex", "neurofs", "lassonet", "lassonet_bench", "stg",
-          "cancelout"}
+NEURAL = {"entryprune", "entryprune_flex", "neurofs", "neurofs_released", "lassonet",
+          "lassonet_bench", "stg", "cancelout"}
 # The ceiling keeps every column whatever K (documented), so it has nothing to refuse there.
 BUDGET_CASES = {"k0", "k_big"}
 
@@ -66,9 +68,9 @@ BUDGET_CASES = {"k0", "k_big"}
 def build(name, k, random_state=0, **extra):
     """The selector of ``configs/selector/<name>.yaml`` with TINY settings, on the CPU."""
     spec = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector" / f"{name}.yaml"))
-    if "defaults" in spec:  # entryprune_flex extends entryprune
-        spec.pop("defaults")
-        base = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector/entryprune.yaml"))
+    if "defaults" in spec:  # a variant extends another selector config (entryprune_flex)
+        parent = next(d for d in spec.pop("defaults") if d != "_self_")
+        base = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector" / f"{parent}.yaml"))
         spec = {**base, **spec}
     spec.pop("name")
     factory = instantiate(spec, _partial_=True)
