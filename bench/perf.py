@@ -59,7 +59,6 @@ __all__ = [
     "fit_exponent",
     "interleaved_order",
     "list_selector_configs",
-    "markdown_table",
     "measure_fit",
     "parse_overrides",
     "selector_spec",
@@ -554,22 +553,6 @@ def interleaved_order(names: Sequence[str], reps: int, seed: int = 0) -> list[tu
     for rep in range(int(reps)):
         order.extend((rep, names[i]) for i in rng.permutation(len(names)))
     return order
-
-
-def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """A GitHub-flavoured markdown table of ``rows`` (missing cells and NaN print empty).
-
-    Written here because pandas' ``to_markdown`` needs the ``tabulate`` package, which the
-    project does not otherwise depend on.
-    """
-    def cell(value) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        return str(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,13 @@ from filelock import FileLock
 __all__ = [
     "COLUMNS",
     "KEY",
+    "STATUSES",
+    "TEXT_COLUMNS",
     "ResultStore",
     "atomic_write_csv",
     "atomic_write_text",
     "error_text",
+    "read_rows",
     "remove_stale_temp_files",
 ]
 
@@ -53,6 +56,11 @@ COLUMNS = [
 ]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
+
+#: Columns that hold text even when every value looks like a number.
+TEXT_COLUMNS = ["dataset", "selector", "evaluator", "selected", "status", "error", "device",
+                "protocol", "exp_name", "git_commit", "config_hash", "versions", "started_at",
+                "true_support"]
 
 # Numbers that may be empty (a failed row, or a column added after the row was written).
 _OPTIONAL_NUMBERS = ["accuracy", "balanced_accuracy", "select_seconds", "eval_seconds",
@@ -123,9 +131,32 @@ def remove_stale_temp_files(directory: Path) -> list[Path]:
     return removed
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype={"selected": str, "error": str, "true_support": str},
-                     keep_default_na=False,
+def read_rows(path: Path | str) -> pd.DataFrame:
+    """Read a result CSV (merged or per cell) into rows in the fixed column order.
+
+    This is the one reader of result files: the runner resumes from it and the report
+    (:func:`bench.report.results.load_results`) builds on it.
+
+    Parameters
+    ----------
+    path : path-like
+        A CSV written by :class:`ResultStore`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`COLUMNS` first (those the file lacks added as missing
+        values), then any others. :data:`TEXT_COLUMNS` are strings ("" where empty)
+        whatever they look like, so a git commit or config hash made of digits keeps its
+        leading zeros; ``seed`` and ``k`` are integers; the optional numbers are floats
+        with NaN where empty.
+
+    Raises
+    ------
+    pandas.errors.EmptyDataError
+        When the file has no header line (ResultStore never writes one).
+    """
+    df = pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False,
                      na_values=dict.fromkeys(_OPTIONAL_NUMBERS, [""]))
     return normalise(df)
 
@@ -179,9 +210,9 @@ class ResultStore:
         """Rows of one cell: its cell file, else its rows in the merged CSV, else empty."""
         path = self.cell_path(dataset, selector)
         if path.exists():
-            return _read_csv(path)
+            return read_rows(path)
         if self.csv_path.exists():
-            df = _read_csv(self.csv_path)
+            df = read_rows(self.csv_path)
             return df[(df.dataset == dataset) & (df.selector == selector)].reset_index(drop=True)
         return normalise(pd.DataFrame(columns=COLUMNS))
 
@@ -210,11 +241,11 @@ class ResultStore:
             have = set()
             if self.cell_dir.is_dir():
                 for p in sorted(self.cell_dir.glob("*.csv")):
-                    df = _read_csv(p)
+                    df = read_rows(p)
                     frames.append(df)
                     have.update(zip(df.dataset, df.selector, strict=True))
             if self.csv_path.exists():
-                old = _read_csv(self.csv_path)
+                old = read_rows(self.csv_path)
                 keep = [
                     (d, s) not in have for d, s in zip(old.dataset, old.selector, strict=True)
                 ]
@@ -232,5 +263,5 @@ class ResultStore:
     def read_all(self) -> pd.DataFrame:
         """The merged CSV (empty frame if there is none yet)."""
         if self.csv_path.exists():
-            return _read_csv(self.csv_path)
+            return read_rows(self.csv_path)
         return normalise(pd.DataFrame(columns=COLUMNS))

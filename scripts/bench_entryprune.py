@@ -42,6 +42,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.markdown import markdown_table  # noqa: E402
 from bench.provenance import git_commit  # noqa: E402
 from bench.records import atomic_write_csv, error_text  # noqa: E402
 from entryprune.base import resolve_device  # noqa: E402
@@ -177,36 +178,48 @@ def bench_end_to_end(name, *, K, seeds, dev):
     return rows
 
 
+LOOP_COLUMNS = ["case", "data", "m", "n_mb", "steps", "bare s", "EntryPrune s", "overhead",
+                "target"]
+END_TO_END_COLUMNS = ["dataset", "n_train x D", "regime", "seeds",
+                      "selection s (median, min-max)", "stage 1 updates", "best update",
+                      "SVM acc % (mean ± sd)"]
+
+
 def _tables(df):
+    """Markdown tables of the loop and end-to-end rows; a dataset absent here says so."""
     out = []
     loop = df[df.benchmark == "loop"]
     if not loop.empty:
-        out.append("| case | data | m | n_mb | steps | bare s | EntryPrune s | overhead | target |")
-        out.append("|---|---|---|---|---|---|---|---|---|")
+        rows = []
         for r in loop.itertuples():
             ok = "met" if r.overhead <= r.target else "MISSED"
-            out.append(f"| {r.case} | {r.dataset} | {r.m} | {r.n_mb} | {r.steps} | "
-                       f"{r.bare_seconds:.2f} | {r.seconds:.2f} | {100 * r.overhead:+.1f}% | "
-                       f"<= {100 * r.target:.0f}% ({ok}) |")
+            rows.append({"case": r.case, "data": r.dataset, "m": r.m, "n_mb": r.n_mb,
+                         "steps": r.steps, "bare s": f"{r.bare_seconds:.2f}",
+                         "EntryPrune s": f"{r.seconds:.2f}",
+                         "overhead": f"{100 * r.overhead:+.1f}%",
+                         "target": f"<= {100 * r.target:.0f}% ({ok})"})
+        out.append(markdown_table(rows, LOOP_COLUMNS))
     e2e = df[df.benchmark == "end_to_end"]
     if not e2e.empty:
-        out.append("")
-        out.append("| dataset | n_train x D | regime | seeds | selection s (median, min-max) "
-                   "| stage 1 updates | best update | SVM acc % (mean ± sd) |")
-        out.append("|---|---|---|---|---|---|---|---|")
+        rows = []
         for name, g in e2e.groupby("case", sort=False):
             if (g.status != "ok").all():
-                out.append(f"| {name} | missing here | | | | | | |")
+                rows.append({"dataset": name, "n_train x D": "missing here"})
                 continue
             g = g[g.status == "ok"]
             acc = 100 * g.svm_accuracy
             sd = f" ± {acc.std():.2f}" if len(g) > 1 else ""
-            out.append(
-                f"| {name} | {int(g.n_train.iloc[0])} x {int(g.n_features.iloc[0])} | "
-                f"{g.regime.iloc[0]} | {len(g)} | {g.seconds.median():.1f} "
-                f"({g.seconds.min():.1f}-{g.seconds.max():.1f}) | "
-                f"{int(g.stage1_updates.median())} | {int(g.best_update.median())} | "
-                f"{acc.mean():.2f}{sd} |")
+            rows.append({
+                "dataset": name,
+                "n_train x D": f"{int(g.n_train.iloc[0])} x {int(g.n_features.iloc[0])}",
+                "regime": g.regime.iloc[0], "seeds": len(g),
+                "selection s (median, min-max)": (f"{g.seconds.median():.1f} "
+                                                  f"({g.seconds.min():.1f}-"
+                                                  f"{g.seconds.max():.1f})"),
+                "stage 1 updates": int(g.stage1_updates.median()),
+                "best update": int(g.best_update.median()),
+                "SVM acc % (mean ± sd)": f"{acc.mean():.2f}{sd}"})
+        out += ["", markdown_table(rows, END_TO_END_COLUMNS)]
     return "\n".join(out)
 
 

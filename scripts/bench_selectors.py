@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from bench.markdown import markdown_table  # noqa: E402
 from bench.perf import (  # noqa: E402
     CONFIG_DIR,
     StagedData,
     interleaved_order,
     list_selector_configs,
-    markdown_table,
     measure_fit,
     parse_overrides,
     selector_spec,

@@ -26,14 +26,10 @@ matplotlib.use("Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.records import ResultStore  # noqa: E402
-from bench.report import (  # noqa: E402
-    REFERENCE_CSV,
-    build_report,
-    load_published,
-    load_results,
-    run_summary,
-    status_counts,
-)
+from bench.report.document import build_report  # noqa: E402
+from bench.report.names import REFERENCE_CSV, load_published  # noqa: E402
+from bench.report.results import load_results, status_counts  # noqa: E402
+from bench.report.tables import run_summary  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from bench import report as R
+from bench.markdown import MISSING, NO_DATA, markdown_table
 from bench.records import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,8 +155,20 @@ def test_published_numbers_are_placed_beside_ours_with_the_difference():
     us = cmp.loc[("usps", "neurofs", "svm")]
     assert us["ours_status"] == "failed" and us["within"] is None
     assert "loosely comparable" in us["note"]
-    text = R.markdown_table(R._format_comparison(cmp.reset_index()), index=False)
+    text = R.markdown_table(R.format_comparison(cmp.reset_index()))
     assert "| coil20 | neurofs | svm | 99.00 ± 0.00 | 98.78 ± 0.29 | +0.22 | yes |" in text
+
+
+def test_the_one_markdown_writer_marks_missing_cells_the_same_for_frames_and_mappings():
+    table = pd.DataFrame({"a": [1.5, np.nan], "b": ["x|y", ""]},
+                         index=pd.Index(["r1", "r2"], name="row"))
+    assert markdown_table(table, index=True).splitlines() == [
+        "| row | a | b |", "|---|---|---|", "| r1 | 1.5 | x\\|y |", f"| r2 | {MISSING} |  |"]
+    rows = [{"a": 1.5, "b": "x|y"}, {"a": None, "b": ""}]
+    assert markdown_table(rows, ["a", "b"]) == markdown_table(table)
+    # pandas' missing values, and a key the row lacks, read the same
+    assert markdown_table([{"a": pd.NA}, {"a": pd.NaT}, {}], ["a"]).count(MISSING) == 3
+    assert markdown_table([], ["a"]) == markdown_table(pd.DataFrame()) == NO_DATA
 
 
 def test_a_setting_variant_is_set_beside_its_methods_published_numbers():
