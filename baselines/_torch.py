@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from entryprune.base import resolve_device, torch_generator
+from selector_contract import resolve_device, torch_generator
 
 __all__ = ["INITS", "OPTIMIZERS", "gated_setup", "make_optimizer", "mlp", "to_device",
            "train_epochs"]

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from entryprune.base import RankingSelector
+from selector_contract import RankingSelector
 
 __all__ = ["XGBoostSelector"]
 

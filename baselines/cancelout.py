@@ -32,7 +32,7 @@ from __future__ import annotations
 import torch
 
 from baselines._torch import gated_setup, train_epochs
-from entryprune.base import RankingSelector
+from selector_contract import RankingSelector
 
 __all__ = ["CancelOutSelector", "cancelout_penalty", "default_hidden"]
 

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import f_classif, mutual_info_classif
 
-from entryprune.base import RankingSelector
+from selector_contract import RankingSelector
 
 __all__ = ["AnovaFSelector", "FisherScoreSelector", "L1LogRegSelector", "MutualInfoSelector"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.ensemble import RandomForestClassifier
 
-from entryprune.base import RankingSelector
+from selector_contract import RankingSelector
 
 __all__ = ["RandomForestSelector"]
 

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from entryprune.base import RankingSelector, count_separated, resolve_device
+from selector_contract import RankingSelector, count_separated, resolve_device
 
 __all__ = ["LassoNetSelector", "PathRecord", "lexicographic_scores", "resolve_hidden_dims"]
 

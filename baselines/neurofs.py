@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from baselines._torch import to_device
-from entryprune.base import (
+from selector_contract import (
     PerBudgetSelector,
     check_selector_input,
     resolve_device,

@@ -491,7 +491,7 @@ def _child_main(task_path: str, fd: int) -> int:
 
         device = "cpu"
         if "device" in params:
-            from entryprune.base import resolve_device
+            from selector_contract import resolve_device
 
             device = str(resolve_device(params["device"] if task["device"] is None
                                         else task["device"]))

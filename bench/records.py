@@ -17,7 +17,7 @@ the old row, so reruns never duplicate rows.
 ``n_separated`` and ``n_tiebroken`` (ranking selectors only, empty otherwise) say how many
 of the K selected columns the selector's primary score, and its own tie-break, chose; the
 other ``K - n_separated - n_tiebroken`` were taken by column index among equal scores (see
-``entryprune.base.RankingSelector``). Rows written before these columns existed load with
+``selector_contract.RankingSelector``). Rows written before these columns existed load with
 them empty.
 """
 

@@ -7,7 +7,7 @@ selectors (``refit_per_budget = False``) are fit once per seed and serve every b
 the others are refit per budget. A selector that raises gives ``failed`` rows and the
 cell goes on; a fit past ``timeout_s`` gives ``timeout`` rows. Rows of a ranking selector
 also record how many of the K columns its scores chose rather than index order
-(``n_separated``, ``n_tiebroken``; see ``entryprune.base.RankingSelector``).
+(``n_separated``, ``n_tiebroken``; see ``selector_contract.RankingSelector``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bench.provenance import config_hash, derive_seed, git_commit, utc_now, vers
 from bench.records import ResultStore, error_text
 from bench.timeout import FitTimeout, time_limit
 from datasets.base import PROTOCOLS, make_split
+from selector_contract import selects_all_features
 
 __all__ = ["CellFailures", "CellSummary", "run_cell"]
 
@@ -147,7 +148,7 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
 
     factory = instantiate(sel_cfg, _partial_=True)
     refit = bool(getattr(factory.func, "refit_per_budget", True))
-    selects_all = bool(getattr(factory.func, "selects_all_features", False))
+    selects_all = selects_all_features(factory)
 
     summary = CellSummary(dataset_name, selector_name, existing)
     dataset = load_error = None
@@ -289,7 +290,7 @@ def _separation(est) -> dict:
     Empty for a selector without the counts (trained per budget: no shared ranking whose
     ties could fill the support) and for the all-features ceiling (nothing left out).
     """
-    if getattr(est, "selects_all_features", False) or not callable(
+    if selects_all_features(est) or not callable(
             getattr(est, "n_separated", None)):
         return {}
     return {"n_separated": int(est.n_separated()), "n_tiebroken": int(est.n_tiebroken())}
@@ -300,7 +301,7 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
     try:
         mask = np.asarray(est.get_support(), dtype=bool)
         idx = np.flatnonzero(mask)
-        if idx.size != k and not getattr(est, "selects_all_features", False):
+        if idx.size != k and not selects_all_features(est):
             raise RuntimeError(f"selector returned {idx.size} features, expected k={k}")
         base = dict(base, **_separation(est))
     except Exception as exc:

@@ -1,6 +1,6 @@
 """Conformance checks for a feature selector, built in or a user's own: :func:`check_selector`.
 
-Every selector of this benchmark follows one contract (``entryprune/base.py``,
+Every selector of this benchmark follows one contract (``selector_contract``,
 ``docs/plugins.md``): a scikit-learn selector (``SelectorMixin`` + ``BaseEstimator``) whose
 first parameter is the budget ``n_features_to_select``; ``fit(X, y)`` learns and
 ``get_support()`` keeps exactly that many columns. A *ranking* selector says so with
@@ -63,6 +63,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
+
+from selector_contract import selects_all_features
 
 __all__ = [
     "BAD_INPUTS",
@@ -391,7 +393,7 @@ class _Session:
             # random_state=None asks for fresh randomness; determinism needs a fixed seed
             self.template.set_params(random_state=0)
         self.ranking = getattr(estimator, "refit_per_budget", True) is False
-        self.selects_all = bool(getattr(estimator, "selects_all_features", False))
+        self.selects_all = selects_all_features(estimator)
         self._reference = None
 
     def fresh(self, k):
@@ -696,7 +698,7 @@ def check_selector(estimator, *, problem: str = "hypercube", strict: bool = Fals
         univariate filter, which cannot see the hypercube problem's signal.
     strict : bool, default=False
         Also hold the selector to this project's own conventions: the exact wording of
-        ``entryprune.base.check_selector_input``'s errors, ``classes_`` set by ``fit``, finite
+        ``selector_contract.check_selector_input``'s errors, ``classes_`` set by ``fit``, finite
         ``scores_`` on constant columns, keyword-only parameters after the budget.
     skip : iterable of str, default=()
         Checks not to run (names from :data:`CHECKS`, or ``"bad_input"`` for all of its

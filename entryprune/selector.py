@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 import torch
 
-from entryprune.base import PerBudgetSelector, check_selector_input, resolve_device
+from selector_contract import PerBudgetSelector, check_selector_input, resolve_device
 
 __all__ = ["EntryPruneSelector", "MLP", "regime_settings"]
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 from bench.markdown import markdown_table  # noqa: E402
 from bench.provenance import git_commit  # noqa: E402
 from bench.records import atomic_write_csv, error_text  # noqa: E402
-from entryprune.base import resolve_device  # noqa: E402
 from entryprune.selector import EntryPruneSelector, _Run, regime_settings  # noqa: E402
+from selector_contract import resolve_device  # noqa: E402
 
 #: Data shapes of the two regimes for the loop benchmark: (n_train, D).
 SHAPES = {"long": (48_000, 784), "wide": (160, 10_000)}

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 
-from entryprune.base import RankingSelector, check_selector_input, top_k_mask
+from selector_contract import RankingSelector, check_selector_input, top_k_mask
 
 
 class AlwaysFails(RankingSelector):

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 
 from bench.records import COLUMNS
 from bench.runner import run_cell
-from entryprune.base import check_selector_input, top_k_mask
+from selector_contract import check_selector_input, top_k_mask
 
 CONFIGS = ROOT / "configs"
 

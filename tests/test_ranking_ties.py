@@ -19,7 +19,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from bench.runner import run_cell
-from entryprune.base import top_k_mask
+from selector_contract import top_k_mask
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -33,7 +33,7 @@ def _compose(overrides):
 
 
 def test_count_separated_treats_a_tie_at_the_boundary_as_unseparated():
-    from entryprune.base import count_separated
+    from selector_contract import count_separated
 
     scores = np.array([0.0, 5.0, 0.0, 3.0, 0.0, 3.0])
     # K=2 keeps 5 and the first 3 (index 3); index 5 also scores 3: only 5 is separated
@@ -265,3 +265,15 @@ def test_report_lists_cells_filled_by_index_order(tmp_path):
     md = rep.markdown.read_text(encoding="utf-8")
     assert "Columns chosen by score vs by index order" in md
     assert "| prostate_ge | xgboost | 50 | 32.0 |" in md
+
+
+def test_selects_all_features_is_read_off_class_instance_and_partial():
+    from functools import partial
+
+    from baselines.bounds import AllFeaturesSelector, RandomSelector
+    from selector_contract import selects_all_features
+
+    for ceiling in (AllFeaturesSelector, AllFeaturesSelector(), partial(AllFeaturesSelector)):
+        assert selects_all_features(ceiling)
+    for other in (RandomSelector, RandomSelector(), partial(RandomSelector), object()):
+        assert not selects_all_features(other)

@@ -1,15 +1,32 @@
-"""The selector contract shared by EntryPrune and every baseline.
+"""The contract every selector in this project follows: EntryPrune and every baseline.
 
-A selector is a scikit-learn selector (``SelectorMixin`` + ``BaseEstimator``): the budget
-``n_features_to_select`` comes first, everything else is keyword-only, learned state ends
-in ``_``. Ranking selectors expose ``scores_`` (one value per input column, larger is more
-important) and set ``refit_per_budget = False`` so that one fit serves every budget K;
-selectors whose training depends on K set it to ``True``.
+It lives apart from both so that neither owns it; selectors import it, and it imports
+nothing of the harness (``bench``), of Hydra or of files.
 
-This module holds the pieces every selector needs so that they behave the same way:
-``top_k_mask`` (one tie-breaking rule for all), ``count_separated`` (how much of a
-selection its scores decided rather than that rule), ``check_selector_input`` (one set of
-error messages for bad input), ``resolve_device`` and ``torch_generator`` (no global RNG).
+The written contract
+--------------------
+1. A selector is a scikit-learn selector (``SelectorMixin`` + ``BaseEstimator``). The
+   budget ``n_features_to_select`` is the first parameter, everything else is
+   keyword-only, ``__init__`` only stores, and learned state ends in ``_``.
+2. ``fit(X, y)`` needs the labels (``target_tags.required``) and validates its input with
+   :func:`check_selector_input`, so that every selector words bad input the same way.
+3. A *ranking* selector derives from :class:`RankingSelector`: it computes ``scores_``
+   (one value per column, larger is more important) and sets ``refit_per_budget = False``,
+   so one fit serves every K. Its support is :func:`top_k_mask`, the one tie rule for all.
+4. A selector whose training depends on K derives from :class:`PerBudgetSelector`
+   (``refit_per_budget = True``, ``support_`` and ``k_fitted_``).
+5. A selector that keeps every column whatever K (the all-features ceiling) sets the
+   class attribute ``selects_all_features = True``: the harness then records K = D for its
+   rows, scores it with every evaluator and does not count its columns against K.
+   :func:`selects_all_features` reads the flag; it is ``False`` when absent.
+6. ``random_state`` and ``device`` are optional parameters; the harness passes them only
+   to a selector that takes them. Randomness comes from ``random_state`` alone (NumPy
+   generators, :func:`torch_generator`), never from global state; ``device="auto"``
+   picks CUDA when present (:func:`resolve_device`) and the fitted selector records the
+   device it used in ``device_``.
+
+``count_separated`` says how much of a ranking's selection its scores decided rather than
+the tie rule.
 """
 
 from __future__ import annotations
@@ -29,6 +46,7 @@ __all__ = [
     "check_selector_input",
     "count_separated",
     "resolve_device",
+    "selects_all_features",
     "top_k_mask",
     "torch_generator",
 ]
@@ -205,6 +223,16 @@ def resolve_device(device: str = "auto"):
     if dev.type not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
     return dev
+
+
+def selects_all_features(selector) -> bool:
+    """Whether a selector (class or instance) keeps every column whatever its budget.
+
+    Point 5 of the contract: the class attribute ``selects_all_features``, ``False`` when
+    absent. A Hydra partial (``functools.partial``) is read through to its class.
+    """
+    target = getattr(selector, "func", selector)
+    return bool(getattr(target, "selects_all_features", False))
 
 
 def torch_generator(random_state, device):

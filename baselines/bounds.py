@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from entryprune.base import RankingSelector, check_selector_input
+from selector_contract import RankingSelector, check_selector_input
 
 __all__ = ["AllFeaturesSelector", "RandomSelector"]
 
