@@ -378,7 +378,7 @@ def _first_error_line(exc: BaseException) -> str:
 
 
 class _Session:
-    """One selector on one problem: fresh copies, and the reference fit the checks share."""
+    """One selector on one problem: fresh copies, and the one fit the checks share."""
 
     def __init__(self, estimator, problem: Problem, strict: bool, rng: _GlobalRandomState):
         self.original = estimator
@@ -394,7 +394,7 @@ class _Session:
             self.template.set_params(random_state=0)
         self.ranking = getattr(estimator, "refit_per_budget", True) is False
         self.selects_all = selects_all_features(estimator)
-        self._reference = None
+        self._shared = None
 
     def fresh(self, k):
         est = clone(self.template)
@@ -406,9 +406,9 @@ class _Session:
         seed = self.template.get_params(deep=False).get("random_state")
         return f"with random_state={seed!r} " if self.seeded else ""
 
-    def reference(self):
+    def shared_fit(self):
         """The fit at the problem's budget, made once, with the global RNGs watched."""
-        if self._reference is None:
+        if self._shared is None:
             est = self.fresh(self.problem.k)
             self.rng.start_fresh()
             before = self.rng.get()
@@ -418,8 +418,8 @@ class _Session:
             except Exception as exc:  # every check that needs the fit reports it
                 returned, error = None, exc
             changed = self.rng.changed(before, self.rng.get())
-            self._reference = (est, returned, error, changed)
-        est, returned, error, changed = self._reference
+            self._shared = (est, returned, error, changed)
+        est, returned, error, changed = self._shared
         if error is not None:
             raise _Fail(f"fit(X, y) on the {self.problem.name} problem "
                         f"({self.problem.description}) raised {_first_error_line(error)}")
@@ -461,7 +461,7 @@ def _check_contract(s: _Session):
             raise _Fail(f"parameters after n_features_to_select must be keyword-only "
                         f"(def __init__(self, n_features_to_select=50, *, ...)); "
                         f"{positional} are not")
-    fitted, returned, _ = s.reference()
+    fitted, returned, _ = s.shared_fit()
     if returned is not fitted:
         raise _Fail(f"fit returned {type(returned).__name__}, not the selector itself; "
                     "end fit with 'return self'")
@@ -478,7 +478,7 @@ def _check_clone(s: _Session):
             raise _Fail(f"clone() changed parameter {key}: {value!r} became "
                         f"{theirs.get(key, '(missing)')!r}; __init__ must store every "
                         "argument unchanged, under its own name, and do nothing else")
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     learned = [a for a in vars(fitted) if a.endswith("_") and not a.startswith("_")]
     copy = clone(fitted)
     kept = [a for a in learned if hasattr(copy, a)]
@@ -488,7 +488,7 @@ def _check_clone(s: _Session):
 
 
 def _check_budget(s: _Session):
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     k = s.problem.k
     X = s.problem.X
     kept = int(s.support(fitted).sum())
@@ -521,7 +521,7 @@ def _check_budget(s: _Session):
 def _check_scores(s: _Session):
     if not s.ranking:
         raise _NotApplicable("trained per budget (refit_per_budget is not False)")
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     D = s.problem.X.shape[1]
     if not hasattr(fitted, "scores_"):
         raise _Fail("a ranking selector (refit_per_budget = False) must set scores_ in fit, "
@@ -551,7 +551,7 @@ def _check_scores(s: _Session):
 
 
 def _check_deterministic(s: _Session):
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     again = s.fresh(s.problem.k).fit(s.problem.X, s.problem.y)
     first, second = s.support(fitted), s.support(again)
     if not np.array_equal(first, second):
@@ -573,7 +573,7 @@ def _check_deterministic(s: _Session):
 
 
 def _check_global_rng(s: _Session):
-    _, _, changed = s.reference()
+    _, _, changed = s.shared_fit()
     if changed:
         raise _Fail(f"fit changed the global random state of {' and '.join(changed)}; use "
                     "np.random.default_rng(random_state) or a torch.Generator seeded from "
@@ -584,7 +584,7 @@ def _check_device(s: _Session):
     params = s.template.get_params(deep=False)
     if "device" not in params:
         raise _NotApplicable("no device parameter")
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     if not hasattr(fitted, "device_"):
         raise _Fail("the selector has a device parameter but fit does not record the device "
                     "it used in device_ (the runner writes it to every row)")
@@ -595,7 +595,7 @@ def _check_device(s: _Session):
 def _check_informative(s: _Session):
     if s.selects_all:
         raise _NotApplicable("keeps every column")
-    fitted, _, _ = s.reference()
+    fitted, _, _ = s.shared_fit()
     p = s.problem
     found = np.flatnonzero(s.support(fitted))
     hits = int(np.isin(found, p.informative).sum())

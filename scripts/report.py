@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.records import ResultStore  # noqa: E402
 from bench.report.document import build_report  # noqa: E402
-from bench.report.names import REFERENCE_CSV, load_published  # noqa: E402
+from bench.report.names import PUBLISHED_CSV, load_published  # noqa: E402
 from bench.report.results import load_results, status_counts  # noqa: E402
 from bench.report.tables import run_summary  # noqa: E402
 
@@ -38,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--results-dir", default="results", help="default: results")
     parser.add_argument("--out", default=None,
                         help="output folder (default: <results-dir>/report/<exp-name>)")
-    parser.add_argument("--reference", default=str(REFERENCE_CSV),
+    parser.add_argument("--published", default=str(PUBLISHED_CSV),
                         help="published numbers (default: results/reference/neurofs_tables.csv)")
     parser.add_argument("--summary", action="store_true",
                         help="print the accuracy summary of every cell and write no files")
@@ -75,9 +75,9 @@ def main(argv=None) -> int:
         print_summary(rows, csv_path, args.exp_name, args.results_dir)
         return 0
     out = Path(args.out) if args.out else csv_path.parent / "report" / csv_path.stem
-    published = load_published(args.reference)
+    published = load_published(args.published)
     if published.empty:
-        print(f"note: no published numbers at {args.reference}; comparisons are left out",
+        print(f"note: no published numbers at {args.published}; comparisons are left out",
               file=sys.stderr)
     rep = build_report(rows, out, exp_name=args.exp_name, published=published,
                        source=csv_path)

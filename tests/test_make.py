@@ -91,7 +91,7 @@ def test_a_run_after_clean_recomputes_its_rows(tmp_path):
     assert "1 new row(s)" in first.stdout
     before = _started(results / "t.csv")
 
-    # Removing the merged CSV alone (what `make clean` used to do) is not enough: the rows
+    # Removing the merged CSV alone is not enough to force a recompute: the rows
     # come back from the per-cell file without being recomputed.
     (results / "t.csv").unlink()
     reused = run_py(*args)

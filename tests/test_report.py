@@ -137,7 +137,7 @@ def test_reference_copy_matches_the_expected_layout():
 
 
 def test_published_numbers_are_placed_beside_ours_with_the_difference():
-    pub = R.load_published(R.REFERENCE_CSV)
+    pub = R.load_published(R.PUBLISHED_CSV)
     rows = [row("coil20", "neurofs", s, 50, "svm", 0.99) for s in range(3)]   # published 98.78
     rows += [row("coil20", "stg", s, 50, "svm", 0.97) for s in range(3)]      # published 99.32
     rows += [row("usps", "neurofs", 0, 50, "svm", status="failed")]           # published 96.78
@@ -172,7 +172,7 @@ def test_the_one_markdown_writer_marks_missing_cells_the_same_for_frames_and_map
 
 
 def test_a_setting_variant_is_set_beside_its_methods_published_numbers():
-    pub = R.load_published(R.REFERENCE_CSV)
+    pub = R.load_published(R.PUBLISHED_CSV)
     rows = [row("coil20", "lassonet", s, 50, "svm", 0.95) for s in range(2)]
     rows += [row("coil20", "lassonet_bench", s, 50, "svm", 0.97) for s in range(2)]
     cmp = R.compare_published(frame(rows), pub, "table7_k50", 50).set_index(
@@ -185,7 +185,7 @@ def test_a_setting_variant_is_set_beside_its_methods_published_numbers():
 
 
 def test_table6_check_uses_the_ceiling_at_its_own_k():
-    pub = R.load_published(R.REFERENCE_CSV)
+    pub = R.load_published(R.PUBLISHED_CSV)
     rows = [row("coil20", "all_features", s, 1024, "knn1", 0.995, n_features=1024)
             for s in range(2)]
     cmp = R.compare_published(frame(rows), pub, "table6_all_features")

@@ -31,9 +31,9 @@ from bench.report.names import (
     CEILING,
     DATASET_ORDER,
     EVALUATOR_ORDER,
+    FOCAL_SELECTOR,
     PUBLISHED_K,
     RANK_EVALUATOR,
-    REFERENCE_SELECTOR,
     SELECTOR_ORDER,
     ordered,
 )
@@ -233,21 +233,21 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
         _figure_line(md, rep, "critical_difference", fig, "critical-difference diagram",
                      fr.skipped)
 
-    # 6. The reference selector against each method (Wilcoxon).
-    md += [f"## 6. {REFERENCE_SELECTOR} vs each method (Wilcoxon signed-rank)", ""]
+    # 6. The focal selector against each method (Wilcoxon).
+    md += [f"## 6. {FOCAL_SELECTOR} vs each method (Wilcoxon signed-rank)", ""]
     pw = (pairwise_wilcoxon(df, k_rank) if k_rank is not None else pd.DataFrame())
     if pw.empty:
-        md += [f"not enough data (no ok `{REFERENCE_SELECTOR}` rows with {RANK_EVALUATOR}"
+        md += [f"not enough data (no ok `{FOCAL_SELECTOR}` rows with {RANK_EVALUATOR}"
                f" at K={k_rank if k_rank is not None else MISSING})", ""]
     elif (pw["n_pairs"] < 2).all():
         md += ["not enough data (fewer than 2 matched (dataset, seed) pairs per method)", ""]
     else:
         md += [f"Matched (dataset, seed) pairs at K={k_rank} with {RANK_EVALUATOR}; "
-               f"difference = {REFERENCE_SELECTOR} − method (points). Two-sided p-value "
+               f"difference = {FOCAL_SELECTOR} − method (points). Two-sided p-value "
                "from scipy.stats.wilcoxon (zero differences dropped), Holm-adjusted over "
                "the methods. Effect size: matched-pairs rank-biserial correlation "
                "r = (W+ − W−)/(W+ + W−), positive when "
-               f"{REFERENCE_SELECTOR} is better.", "",
+               f"{FOCAL_SELECTOR} is better.", "",
                markdown_table(format_pairwise(pw), index=False), ""]
     _save_table(pw, out_dir, "wilcoxon", rep.tables)
 

@@ -23,9 +23,9 @@ from bench.report.formatting import fmt_pvalue, fmt_signed
 from bench.report.names import (
     CEILING,
     DATASET_ORDER,
+    FOCAL_SELECTOR,
     PUBLISHED_K,
     RANK_EVALUATOR,
-    REFERENCE_SELECTOR,
     SELECTOR_ORDER,
     ordered,
 )
@@ -187,11 +187,11 @@ def holm(pvalues) -> np.ndarray:
 
 
 def pairwise_wilcoxon(df: pd.DataFrame, k: int, evaluator: str = RANK_EVALUATOR,
-                      reference: str = REFERENCE_SELECTOR) -> pd.DataFrame:
-    """Wilcoxon signed-rank test of ``reference`` against each other selector.
+                      focal: str = FOCAL_SELECTOR) -> pd.DataFrame:
+    """Wilcoxon signed-rank test of the ``focal`` selector against each other selector.
 
     Pairs are matched (dataset, seed) blocks where both selectors have an ok row at budget
-    ``k`` with ``evaluator``; the difference is reference − other in percentage points.
+    ``k`` with ``evaluator``; the difference is focal − other in percentage points.
     The two-sided p-value comes from :func:`scipy.stats.wilcoxon` (zero differences
     dropped); the effect size is :func:`rank_biserial`; ``p_holm`` adjusts over the rows.
 
@@ -200,23 +200,23 @@ def pairwise_wilcoxon(df: pd.DataFrame, k: int, evaluator: str = RANK_EVALUATOR,
     DataFrame
         Columns ``method, n_pairs, wins, ties, losses, median_diff, p_value, p_holm,
         rank_biserial, note``; ``note`` is "not enough data" below 2 pairs. Empty when the
-        reference has no ok rows.
+        focal selector has no ok rows.
     """
     cols = ["method", "n_pairs", "wins", "ties", "losses", "median_diff", "p_value", "p_holm",
             "rank_biserial", "note"]
     ok = ok_rows(df)
     ok = ok[(ok["evaluator"] == evaluator) & (ok["k"] == k) & (ok["selector"] != CEILING)]
-    if not (ok["selector"] == reference).any():
+    if not (ok["selector"] == focal).any():
         return pd.DataFrame(columns=cols)
     acc = (ok.assign(acc=ok["accuracy"] * 100.0)
            .pivot_table(index=["dataset", "seed"], columns="selector", values="acc",
                         aggfunc="mean"))
     rows = []
     for other in ordered(acc.columns, SELECTOR_ORDER):
-        if other == reference:
+        if other == focal:
             continue
-        pair = acc[[reference, other]].dropna()
-        d = (pair[reference] - pair[other]).to_numpy()
+        pair = acc[[focal, other]].dropna()
+        d = (pair[focal] - pair[other]).to_numpy()
         row = dict(method=other, n_pairs=int(d.size), wins=int((d > 0).sum()),
                    ties=int((d == 0).sum()), losses=int((d < 0).sum()),
                    median_diff=float(np.median(d)) if d.size else np.nan,
