@@ -97,9 +97,9 @@ class EntryPruneFlexSelector(EntryPruneSelector):
         self.min_ratio = min_ratio
         self.max_stage2_steps = max_stage2_steps
 
-    def _size_bounds(self, run):
-        lo = min(run.D, max(run.K + 1, int(np.round(float(self.min_ratio) * run.K))))
-        return lo, run.D
+    def _size_bounds(self, engine):
+        lo = min(engine.D, max(engine.K + 1, int(np.round(float(self.min_ratio) * engine.K))))
+        return lo, engine.D
 
     @staticmethod
     def _next_size(m, K, shrink, lo, hi):
@@ -132,10 +132,10 @@ class EntryPruneFlexSelector(EntryPruneSelector):
             sizes[j * period:] = [size] * (total - j * period)
         return sizes
 
-    def _stage1(self, run):
+    def _stage1(self, engine):
         self.resizes_ = []
-        self._start_size = run.m
-        state = super()._stage1(run)
+        self._start_size = engine.m
+        state = super()._stage1(engine)
         self.best_input_size_ = int(state["best_m"])
         return state
 
@@ -143,12 +143,12 @@ class EntryPruneFlexSelector(EntryPruneSelector):
         state.update(quiet=0, shrink=True, last_resize_loss=None, last_best=math.inf)
         lo, hi = None, None
 
-        def after_update(run):
+        def after_update(engine):
             nonlocal lo, hi
-            if run.updates == 1:  # the random start counts for no patience (l.146)
+            if engine.updates == 1:  # the random start counts for no patience (l.146)
                 return
             if lo is None:
-                lo, hi = self._size_bounds(run)
+                lo, hi = self._size_bounds(engine)
             # count updates without improvement since the last improvement or resize
             if state["best"] < state["last_best"]:
                 state["last_best"] = state["best"]
@@ -162,10 +162,10 @@ class EntryPruneFlexSelector(EntryPruneSelector):
             if state["last_resize_loss"] is not None and loss > state["last_resize_loss"]:
                 state["shrink"] = not state["shrink"]
             state["last_resize_loss"] = loss
-            new = self._next_size(run.m, run.K, state["shrink"], lo, hi)
-            if new != run.m:
-                self.resizes_.append((run.updates, run.m, new))
-                run.resize(new)
+            new = self._next_size(engine.m, engine.K, state["shrink"], lo, hi)
+            if new != engine.m:
+                self.resizes_.append((engine.updates, engine.m, new))
+                engine.resize(new)
 
         return after_update
 
@@ -174,9 +174,9 @@ class EntryPruneFlexSelector(EntryPruneSelector):
         sizes = self._stage2_sizes(total, self._start_size, self.best_input_size_,
                                    self.max_stage2_steps)
 
-        def after_update(run):
-            size = sizes[run.updates]  # the size of the next interval
-            if size != run.m:
-                run.resize(size)
+        def after_update(engine):
+            size = sizes[engine.updates]  # the size of the next interval
+            if size != engine.m:
+                engine.resize(size)
 
         return after_update

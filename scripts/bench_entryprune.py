@@ -6,8 +6,9 @@ training on long data and at most 30 % on wide data):
 ``loop``
     The EntryPrune training loop against the same number of *bare* training steps: the
     same network (``m = K + ceil(c_ratio (D - K))`` inputs, 100 hidden units), the same
-    mini-batch row gathers and Adam steps, without the selection bookkeeping (gradient
-    accumulation, scoring, top-K, refill of candidate columns and weights). Two loops are
+    mini-batches (row gathers, or the whole matrix when the batch is all the data) and
+    Adam steps, without the selection bookkeeping (gradient accumulation, scoring, top-K,
+    refill of candidate columns and weights). Two loops are
     timed: ``fixed`` (the bookkeeping alone, ``fit_mode="fixed"``) and ``stage1`` (plus the
     validation loss of the top-K subset and the one host read per update that stage 1's
     stopping rules need). Bare and EntryPrune runs alternate, ``--reps`` times each, and
@@ -45,7 +46,8 @@ sys.path.insert(0, str(ROOT))
 from bench.markdown import markdown_table  # noqa: E402
 from bench.provenance import git_commit  # noqa: E402
 from bench.records import atomic_write_csv, error_text  # noqa: E402
-from entryprune.selector import EntryPruneSelector, _Run, regime_settings  # noqa: E402
+from entryprune.engine import Engine, Trace  # noqa: E402
+from entryprune.selector import EntryPruneSelector, input_size  # noqa: E402
 from selector_contract import resolve_device  # noqa: E402
 
 #: Data shapes of the two regimes for the loop benchmark: (n_train, D).
@@ -58,25 +60,31 @@ def _sync(dev):
         torch.cuda.synchronize(dev)
 
 
-def _make_run(X, y, n_classes, K, regime, seed, dev, X_val=None, y_val=None):
-    """A fresh EntryPrune run with the paper's settings for ``regime``."""
-    _, c_ratio, n_mb = regime_settings(regime, *X.shape)
-    sel = EntryPruneSelector(K, regime=regime, fit_mode="fixed", n_updates=1,
-                             random_state=seed, device=str(dev))
+def _make_engine(X, y, n_classes, K, regime, seed, dev, X_val=None, y_val=None):
+    """A fresh EntryPrune engine with the paper's settings for ``regime``."""
+    settings = EntryPruneSelector(K, regime=regime).engine_settings(*X.shape)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
-    m = sel._input_size(K, X.shape[1], c_ratio)
-    return sel, _Run(sel, X, y, n_classes, K, m, n_mb, gen, dev, X_val, y_val)
+    return Engine(settings, X, y, n_classes, gen, dev, X_val, y_val)
 
 
-def _bare_steps(run, n_steps):
-    """The same Adam steps on the same row gathers, without any selection bookkeeping."""
-    bs, steps = run.batch, 0
+def _bare_steps(engine, n_steps):
+    """The Adam steps of ``engine.run`` on the same batches, without selection bookkeeping."""
+    bs, steps = engine.batch, 0
+    # Take each step's data exactly as Engine.run does: with a full batch (the wide shape)
+    # it steps on the whole X_act with no shuffle and no row copy, so a bare loop that still
+    # shuffled and gathered would time work EntryPrune does not do, and understate the
+    # overhead.
+    full_batch = engine.full_batch
     while True:
-        perm = torch.randperm(run.n, generator=run.gen, device=run.device)
-        for b in range(run.steps_per_epoch):
-            idx = perm[b * bs:(b + 1) * bs]
-            run.net.step(run.X_act[idx], run.y[idx])
+        if not full_batch:
+            perm = torch.randperm(engine.n, generator=engine.gen, device=engine.device)
+        for b in range(engine.steps_per_epoch):
+            if full_batch:
+                engine.net.step(engine.X_act, engine.y)
+            else:
+                idx = perm[b * bs:(b + 1) * bs]
+                engine.net.step(engine.X_act[idx], engine.y[idx])
             steps += 1
             if steps == n_steps:
                 return
@@ -103,21 +111,18 @@ def bench_loop(regime, *, K, n_updates, reps, dev, seed=0):
     info = {}
 
     def run_fixed():
-        _, run = _make_run(X, y, C, K, regime, seed, dev)
-        info.update(m=run.m, n_mb=run.n_mb, batch=run.batch)
-        return run
+        engine = _make_engine(X, y, C, K, regime, seed, dev)
+        info.update(m=engine.m, n_mb=engine.n_mb, batch=engine.batch)
+        return engine
 
     def run_stage1():
-        sel, run = _make_run(X, y, C, K, regime, seed, dev, X_val, y_val)
-        sel._t0 = time.perf_counter()
-        from entryprune.selector import _Trace
+        engine = _make_engine(X, y, C, K, regime, seed, dev, X_val, y_val)
+        trace = Trace()
 
-        sel._trace = _Trace()
-
-        def before(r):  # stage 1's bookkeeping: subset validation loss + one host read
-            sel._record(r, 1, val_loss=r.subset_loss(r.X_valT, r.y_val))
+        def before(e):  # stage 1's bookkeeping: subset validation loss + one host read
+            trace.record(e, 1, val_loss=e.validation_loss())
             return False
-        return run, before
+        return engine, before
 
     run_fixed()  # warm-up (allocations, kernel selection), not timed
     for _ in range(reps):
@@ -170,7 +175,7 @@ def bench_end_to_end(name, *, K, seeds, dev):
         rows.append(dict(
             benchmark="end_to_end", case=name, dataset=name, seed=seed,
             n_train=split.X_train.shape[0], n_features=ds.n_features, k=K,
-            m=sel._input_size(K, ds.n_features, sel.c_ratio_), n_mb=sel.n_mb_,
+            m=input_size(K, ds.n_features, sel.c_ratio_), n_mb=sel.n_mb_,
             regime=sel.regime_, seconds=seconds, stage1_updates=sel.stage1_updates_,
             best_update=sel.best_update_, svm_accuracy=acc, status="ok"))
         print(f"  {name} seed {seed}: {seconds:.1f} s, stage 1 {sel.stage1_updates_} updates, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,9 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 
 from entryprune import EntryPruneFlexSelector, EntryPruneSelector
-from entryprune.selector import MLP, regime_settings
+from entryprune.engine import Engine, EngineObserver, EngineSettings
+from entryprune.kernel import MLP
+from entryprune.selector import regime_settings
 
 FAST = dict(n_hidden=32, patience=5, device="cpu")
 
@@ -159,6 +163,65 @@ def test_flex_resizes_within_bounds_and_stage2_follows(informative):
     d = np.diff(stage2)
     assert np.all(d <= 0) or np.all(d >= 0)
     assert len(set(stage2)) <= 11
+
+
+class _Events(EngineObserver):
+    def __init__(self):
+        self.events = []
+
+    def on_start(self, engine):
+        self.events.append(("start", engine.m))
+
+    def before_scoring(self, engine):
+        self.events.append(("before", engine.updates))
+
+    def after_scoring(self, engine):
+        self.events.append(("after", engine.updates))
+
+    def after_resize(self, engine):
+        self.events.append(("resize", engine.m))
+
+
+def test_observer_sees_every_engine_event_and_changes_nothing(informative):
+    X, y = informative
+    kw = dict(FAST, resize_patience=2, patience=10, n_mb=10, random_state=0)
+    plain = EntryPruneFlexSelector(10, **kw).fit(X, y)
+    obs = _Events()
+    sel = EntryPruneFlexSelector(10, **kw).fit(X, y, observer=obs)
+    assert np.array_equal(plain.support_, sel.support_)
+    assert np.array_equal(plain.scores_, sel.scores_)
+    np.testing.assert_array_equal(plain.history_["val_loss"], sel.history_["val_loss"])
+    kinds = [k for k, _ in obs.events]
+    first, second = [i for i, k in enumerate(kinds) if k == "start"]
+    assert first == 0
+    for part, n_scorings in ((obs.events[first + 1:second], sel.stage1_updates_ - 1),
+                             (obs.events[second + 1:], sel.best_update_ - 1)):
+        scorings = [e for e in part if e[0] != "resize"]
+        # each stage stops at an update before scoring it; every scoring is announced
+        # before and after, at the update it belongs to
+        assert scorings == [(k, u) for u in range(1, n_scorings + 1)
+                            for k in ("before", "after")]
+    resized = [m for k, m in obs.events[:second] if k == "resize"]
+    assert sel.resizes_ and resized == [new for _, _, new in sel.resizes_]
+
+
+def test_engine_runs_alone_with_explicit_settings(informative):
+    X, y = informative
+    settings = EngineSettings(n_select=5, n_inputs=20, n_mb=3, n_hidden=8, lr=1e-3,
+                              batch_size=256, score="entry", regrowth="random",
+                              init_score=-100.0)
+    gen = torch.Generator().manual_seed(0)
+    engine = Engine(settings, torch.from_numpy(X), torch.from_numpy(y), 2, gen,
+                    torch.device("cpu"))
+    engine.run(max_updates=4)
+    assert (engine.updates, engine.steps, engine.m) == (4, 12, 20)
+    assert engine.topk_features().unique().numel() == 5
+    assert torch.isfinite(engine.train_loss())
+    assert (engine.entry_score > -100.0).sum() >= 20  # the first interval scores all 20
+    with pytest.raises(ValueError, match="score must be"):
+        dataclasses.replace(settings, score="nope")
+    with pytest.raises(ValueError, match="n_select <= n_inputs"):
+        dataclasses.replace(settings, n_inputs=4)
 
 
 def test_adam_kernel_matches_torch_optim():

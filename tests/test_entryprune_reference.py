@@ -17,7 +17,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
 from entryprune import EntryPruneFlexSelector, EntryPruneSelector
-from entryprune.selector import _Run
+from entryprune.engine import EngineObserver
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,37 +31,34 @@ def tiny():
     return X.astype(np.float32), y
 
 
-def _spy_runs(monkeypatch):
-    """Record every ``_Run`` and, per run, the top-K in place before each scoring."""
-    runs, before_scoring = [], {}
-    orig_init, orig_update = _Run.__init__, _Run.update
+class Spy(EngineObserver):
+    """Every engine a fit runs, and per engine the top-K in place before each scoring."""
 
-    def init(self, *args, **kwargs):
-        orig_init(self, *args, **kwargs)
-        runs.append(self)
-        before_scoring[id(self)] = []
+    def __init__(self):
+        self.runs, self.topk_before = [], {}  # the runs list keeps every id() in use
 
-    def update(self):
-        before_scoring[id(self)].append(set(self.active[: self.K].tolist()))
-        orig_update(self)
+    def on_start(self, engine):
+        self.runs.append(engine)
+        self.topk_before[id(engine)] = []
 
-    monkeypatch.setattr(_Run, "__init__", init)
-    monkeypatch.setattr(_Run, "update", update)
-    return runs, before_scoring
+    def before_scoring(self, engine):
+        self.topk_before[id(engine)].append(set(engine.active[: engine.K].tolist()))
 
 
 # --- stage 2 ends on the top-K whose validation loss was the best ------------------------
 
 
-def test_final_support_is_the_topk_whose_validation_loss_was_best(tiny, monkeypatch):
+def test_final_support_is_the_topk_whose_validation_loss_was_best(tiny):
     # Reference: the loss recorded at update u (code.py l.131-143) belongs to the top-K after
     # u scorings; stage 2 gets n_updates = best_update (entryprune_models.py l.30) and stops
     # at update_counter == n_updates *before* scoring (code.py l.194-198), so its result
     # (l.237-238) has had exactly as many scorings as the best-validated top-K.
     X, y = tiny
-    runs, before = _spy_runs(monkeypatch)
-    sel = EntryPruneSelector(5, patience=6, track_topk=True, random_state=1, **TINY).fit(X, y)
-    stage1, stage2 = runs
+    spy = Spy()
+    sel = EntryPruneSelector(5, patience=6, track_topk=True, random_state=1,
+                             **TINY).fit(X, y, observer=spy)
+    stage1, stage2 = spy.runs
+    before = spy.topk_before
     h = sel.history_
     st = np.array(h["stage"])
     v = sel.best_update_
@@ -147,7 +144,7 @@ def test_reference_split_is_fixed_and_unstratified(tiny):
 # --- the delta_weight score ---------------------------------------------------------------
 
 
-def test_delta_weight_scores_the_weight_change_since_the_last_update(tiny, monkeypatch):
+def test_delta_weight_scores_the_weight_change_since_the_last_update(tiny):
     # Reference, method="delta_weight": the score input is W1 now minus W1 right after the
     # previous update (code.py l.104-105, l.204-210; the snapshot follows the near-zero
     # re-initialisation of l.331-333), then /n_train, |.| summed over hidden units and
@@ -155,22 +152,20 @@ def test_delta_weight_scores_the_weight_change_since_the_last_update(tiny, monke
     # best scores (l.248).
     X, y = tiny
     starts, steps = [], []
-    orig_new, orig_update = _Run._new_network, _Run.update
 
-    def new_network(self, m):
-        orig_new(self, m)
-        starts.append(self.net.W1.clone())
+    class Watch(EngineObserver):
+        def on_start(self, engine):
+            starts.append(engine.net.W1.clone())
 
-    def update(self):
-        pre = (self.net.W1.clone(), self.active.clone(), self.is_cand.clone(),
-               self.entry_score.clone())
-        orig_update(self)
-        steps.append(pre + (self.net.W1.clone(), self.entry_score.clone()))
+        def before_scoring(self, engine):
+            self.pre = (engine.net.W1.clone(), engine.active.clone(), engine.is_cand.clone(),
+                        engine.entry_score.clone())
 
-    monkeypatch.setattr(_Run, "_new_network", new_network)
-    monkeypatch.setattr(_Run, "update", update)
+        def after_scoring(self, engine):
+            steps.append(self.pre + (engine.net.W1.clone(), engine.entry_score.clone()))
+
     sel = EntryPruneSelector(5, score="delta_weight", fit_mode="fixed", n_updates=4,
-                             c_ratio=0.5, random_state=0, **TINY).fit(X, y)
+                             c_ratio=0.5, random_state=0, **TINY).fit(X, y, observer=Watch())
     assert len(steps) == 4
     w_prev = starts[0]
     for w_end, active, cand, score_before, w_next, score_after in steps:
@@ -200,16 +195,17 @@ def _first_stable_run(changes, patience):
     return None
 
 
-def test_patience_ident_stops_a_fixed_run_on_topk_stability(tiny, monkeypatch):
+def test_patience_ident_stops_a_fixed_run_on_topk_stability(tiny):
     # Reference, stopping="ident" (entryprune_models.py l.21-22, l.32): one run on all data;
     # at each update the top-K is compared with the previous update's (code.py l.149-154)
     # and the run stops, before scoring, once it was unchanged patience_ident times in a
     # row (l.157-161). The result is the top-K in place then (l.237-238).
     X, y = tiny
-    runs, before = _spy_runs(monkeypatch)
+    spy = Spy()
     sel = EntryPruneSelector(5, fit_mode="fixed", patience_ident=3, c_ratio=1.0,
                              max_epochs=2000, track_topk=True, random_state=0,
-                             **TINY).fit(X, y)
+                             **TINY).fit(X, y, observer=spy)
+    runs, before = spy.runs, spy.topk_before
     changes = sel.history_["n_changes"]  # fixed mode: one row after each scoring
     stop = _first_stable_run(changes, 3)
     assert stop is not None and stop == len(changes) < 400, changes
