@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from hydra.utils import instantiate
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+from bench.factory import build_estimator
 
 __all__ = ["EvalResult", "build_evaluator", "evaluate", "evaluator_applies"]
 
@@ -28,10 +28,7 @@ def evaluator_applies(spec: dict, k: int) -> bool:
 
 def build_evaluator(spec: dict, seed: int):
     """Instantiate the evaluator's estimator; seed it when it takes a ``random_state``."""
-    est = instantiate(spec["estimator"])
-    if "random_state" in inspect.signature(type(est).__init__).parameters:
-        est.set_params(random_state=int(seed))
-    return est
+    return build_estimator(spec["estimator"], random_state=int(seed))
 
 
 def evaluate(spec: dict, seed: int, X_train, y_train, X_test, y_test) -> EvalResult:

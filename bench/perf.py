@@ -8,8 +8,9 @@ reports belongs to that fit alone and not to whatever the calling process held b
    environment, before any library reads it),
 2. imports torch and loads the data from ``.npy`` files written by the parent (``np.load``
    reads straight into the array, so loading adds no transient copy to the peak),
-3. builds the selector from its config exactly as the runner does
-   (``hydra.utils.instantiate(spec, _partial_=True)``, then the budget, seed and device),
+3. builds the selector from its spec exactly as the runner does
+   (:func:`bench.factory.build_selector`: the budget, and the seed and device where the
+   class takes them),
 4. records its RSS just before ``fit`` (the *baseline*: interpreter, torch, scikit-learn
    and the data, a few hundred MiB that every selector pays) and resets the kernel's RSS
    high-water mark to it, and
@@ -28,6 +29,11 @@ The parent enforces a wall-clock limit on the fit: the clock starts when the chi
 the fit begins (start-up, imports and data loading are not counted) and at the limit the
 child's whole process group is killed, so a fit stuck in one long C call is stopped too,
 unlike the ``SIGALRM`` limit of the runner.
+
+The module runs past 400 lines because both ends of a measurement live here: the parent
+(:func:`measure_fit`, its supervision and the kill at the limit) and the child
+(``python -m bench.perf``) speak one line protocol, and keeping them side by side keeps it
+in one place; the two small analysis helpers at the end serve the same benchmark scripts.
 """
 
 from __future__ import annotations
@@ -49,6 +55,15 @@ from typing import Any
 
 import numpy as np
 
+# The spec helpers are re-exported: measure_fit takes a config name or a spec they made,
+# so they belong to this module's interface.
+from bench.factory import (
+    CONFIG_DIR,
+    build_selector,
+    list_selector_configs,
+    parse_overrides,
+    selector_spec,
+)
 from bench.records import error_text
 from bench.workers import available_cpus
 
@@ -65,97 +80,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "configs"
 _MIB = 1024.0 * 1024.0
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-# -- configs ------------------------------------------------------------------------------
-def list_selector_configs(config_dir: Path | str = CONFIG_DIR) -> list[str]:
-    """Names of the selector configs (``configs/selector/<name>.yaml``), sorted."""
-    return sorted(p.stem for p in (Path(config_dir) / "selector").glob("*.yaml"))
-
-
-def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Parse ``selector.param=value`` strings into ``{selector: {param: value}}``.
-
-    Values are read with OmegaConf's grammar, the one ``run.py`` uses on the command line,
-    so ``5`` is an int, ``1e-3`` a float, ``null`` is None and ``[20,5]`` a list.
-
-    Parameters
-    ----------
-    items : sequence of str
-        For example ``["neurofs.epochs=5", "lassonet.n_iters=[20,5]"]``.
-
-    Returns
-    -------
-    dict
-        Selector name to a mapping of parameter to value.
-    """
-    from omegaconf import OmegaConf
-
-    out: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        name, dot, param = key.strip().partition(".")
-        if not sep or not dot or not name or not param:
-            raise ValueError(f"override {item!r} is not of the form selector.param=value")
-        parsed = OmegaConf.to_container(OmegaConf.from_dotlist([f"{param}={value}"]))
-        out.setdefault(name, {}).update(parsed)
-    return out
-
-
-def selector_spec(name: str, overrides: Mapping[str, Any] | None = None,
-                  config_dir: Path | str = CONFIG_DIR) -> dict[str, Any]:
-    """The ``_target_`` spec of selector config ``name``, with ``overrides`` applied.
-
-    The config is composed through Hydra (``selector=<name>`` under ``config.yaml``) so that
-    a ``defaults`` list, such as the one of ``entryprune_flex``, is resolved exactly as in a
-    run. The ``name`` key is dropped; what is left goes to ``hydra.utils.instantiate``.
-
-    Parameters
-    ----------
-    name : str
-        A file stem in ``configs/selector``.
-    overrides : mapping, optional
-        Parameter to value, applied on top of the config (nested keys as nested mappings).
-    config_dir : path, default=the project's ``configs``
-
-    Returns
-    -------
-    dict
-        A plain, JSON-serialisable spec.
-
-    Raises
-    ------
-    ValueError
-        When ``name`` has no config or an override names a parameter the selector's
-        constructor does not take (found here, not after an hour of failed fits).
-    """
-    import inspect
-
-    from hydra import compose, initialize_config_dir
-    from hydra.utils import get_class
-    from omegaconf import OmegaConf
-
-    config_dir = Path(config_dir).resolve()
-    known = list_selector_configs(config_dir)
-    if name not in known:
-        raise ValueError(f"no selector config {name!r}; known: {', '.join(known)}")
-    # The context manager restores whatever Hydra state the caller had (a test's compose).
-    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"selector={name}"])
-    plain = OmegaConf.to_container(cfg.selector, resolve=True)
-    plain.pop("name", None)
-    if overrides:
-        merged = OmegaConf.merge(OmegaConf.create(plain), OmegaConf.create(dict(overrides)))
-        plain = OmegaConf.to_container(merged, resolve=True)
-        accepted = inspect.signature(get_class(plain["_target_"])).parameters
-        unknown = sorted(set(overrides) - set(accepted))
-        if unknown:
-            raise ValueError(f"selector {name!r} ({plain['_target_']}) takes no parameter "
-                             f"{', '.join(unknown)}; it takes {', '.join(accepted)}")
-    return plain
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -474,27 +400,18 @@ def _child_main(task_path: str, fd: int) -> int:
         # import inside its timed region (LassoNet imports it lazily) and baselines compare.
         import psutil
         import torch
-        from hydra.utils import instantiate
 
         torch.set_num_threads(int(task["threads"]))
         X = np.load(task["x_path"])
         y = np.load(task["y_path"])
-        factory = instantiate(task["spec"], _partial_=True)
-        est = factory(n_features_to_select=int(task["k"]))
+        est = build_selector(task["spec"], int(task["k"]), random_state=int(task["seed"]),
+                             device=task["device"])
         params = est.get_params(deep=False)
-        extra = {}
-        if "random_state" in params:
-            extra["random_state"] = int(task["seed"])
-        if "device" in params and task["device"] is not None:
-            extra["device"] = task["device"]
-        est.set_params(**extra)
-
         device = "cpu"
         if "device" in params:
             from selector_contract import resolve_device
 
-            device = str(resolve_device(params["device"] if task["device"] is None
-                                        else task["device"]))
+            device = str(resolve_device(params["device"]))
         on_cuda = device.startswith("cuda")
         if on_cuda:
             # Creating the CUDA context costs host memory too: pay it before the baseline.

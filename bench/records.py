@@ -74,10 +74,25 @@ def _tmp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def error_text(exc: BaseException, limit: int = 500) -> str:
-    """An exception as one line for a row's ``error`` column: ``"Type: message"``, cut to
-    ``limit`` characters so a traceback-sized message cannot bloat the CSV."""
-    return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()[:limit]
+def error_text(exc: BaseException, limit: int | None = 500, *, first_line: bool = False) -> str:
+    """An exception as one line: ``"Type: message"``.
+
+    Parameters
+    ----------
+    exc : BaseException
+    limit : int or None, default=500
+        Cut to this many characters, so a traceback-sized message cannot bloat a row's
+        ``error`` column; None: no cut.
+    first_line : bool, default=False
+        Keep only the message's first line (to quote it inside a sentence, as the
+        selector checks do); otherwise its lines are joined with spaces.
+    """
+    if first_line:
+        lines = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {lines[0] if lines else ''}"
+    else:
+        text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
+    return text if limit is None else text[:limit]
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:

@@ -1,18 +1,27 @@
 """The runner: one cell (dataset, selector) over seeds x budgets, written as tidy rows.
 
-For each seed: split (depends on dataset, protocol and seed only, so the design is paired),
-fit the selector on the training part, time the fit, score the selected columns with
-every evaluator, and write the rows of each (seed, k) atomically before going on. Ranking
-selectors (``refit_per_budget = False``) are fit once per seed and serve every budget;
-the others are refit per budget. A selector that raises gives ``failed`` rows and the
-cell goes on; a fit past ``timeout_s`` gives ``timeout`` rows. Rows of a ranking selector
-also record how many of the K columns its scores chose rather than index order
-(``n_separated``, ``n_tiebroken``; see ``selector_contract.RankingSelector``).
+:func:`run_cell` reads the cell's settings (refusing a bad value before any row is
+written), lists the (seed, k) that are not done yet, loads the data, and then for each
+seed makes the split (it depends on dataset, protocol and seed only, so the design is
+paired), fits the selector on the training part, times the fit, scores the selected
+columns with every evaluator, and writes the rows of each (seed, k) atomically before
+going on. Ranking selectors (``refit_per_budget = False``) are fit once per seed and serve
+every budget; the others are refit per budget.
+
+A selector that raises gives ``failed`` rows and the cell goes on. A fit past
+``timeout_s`` gives ``timeout`` rows; then the cell goes on (``after_timeout: continue``)
+or, with ``after_timeout: skip_cell``, its remaining (seed, k) get ``timeout`` rows without
+being fitted, whose error names the fit that ran past the limit. On resume a (seed, k) is
+done when every evaluator it needs has an ``ok`` row of the current config hash; with
+``retry_timeouts: false`` a ``timeout`` row counts as done too, so a known runaway fit is
+not run again every sitting.
+
+Rows of a ranking selector also record how many of the K columns its scores chose rather
+than index order (``n_separated``, ``n_tiebroken``; see ``selector_contract.RankingSelector``).
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,13 +34,17 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from bench.evaluation import evaluate, evaluator_applies
+from bench.factory import build_selector, selector_class
 from bench.provenance import config_hash, derive_seed, git_commit, utc_now, versions
 from bench.records import ResultStore, error_text
 from bench.timeout import FitTimeout, time_limit
 from datasets.base import PROTOCOLS, make_split
 from selector_contract import selects_all_features
 
-__all__ = ["CellFailures", "CellSummary", "run_cell"]
+__all__ = ["AFTER_TIMEOUT", "CellFailures", "CellSummary", "run_cell"]
+
+#: What a cell does once one of its fits ran past ``timeout_s``.
+AFTER_TIMEOUT = ("continue", "skip_cell")
 
 
 class CellFailures(RuntimeError):
@@ -47,6 +60,17 @@ class CellSummary:
     n_failed: int = 0
     n_skipped_done: int = 0
     failures: list[str] = field(default_factory=list)
+
+    def add(self, rows: list[dict], failure: str | None = None) -> None:
+        """Count rows just written; the failed ones are listed, or summed up as ``failure``."""
+        failed = [r for r in rows if r["status"] == "failed"]
+        self.n_new += len(rows)
+        self.n_failed += len(failed)
+        if failure is not None:
+            self.failures.append(failure)
+        else:
+            self.failures += [f"seed={r['seed']} k={r['k']} {r['evaluator']}: {r['error']}"
+                              for r in failed]
 
     def table(self) -> str:
         """Mean accuracy per selector x k x evaluator of this cell's ok rows."""
@@ -64,35 +88,6 @@ class CellSummary:
                 f"{head}{more}")
 
 
-def _accepts(factory, name: str) -> bool:
-    target = factory.func if hasattr(factory, "func") else factory
-    try:
-        return name in inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _plain(cfg) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-
-
-def _expected_evaluators(evaluators: dict, k: int, every: bool = False) -> list[str]:
-    """Evaluators that run at budget ``k``; ``every`` (the all-features ceiling, whose K is
-    D) takes them all, as NeuroFS Table 6 scores all features with every learner."""
-    return [name for name, spec in evaluators.items() if every or evaluator_applies(spec, k)]
-
-
-def _done(existing: pd.DataFrame, seed: int, k: int, evals: list[str], chash: str) -> bool:
-    """True when every expected evaluator has an ok row with this config hash."""
-    if existing.empty:
-        return False
-    sub = existing[(existing.seed == seed) & (existing.k == k) & (existing.status == "ok")
-                   & (existing.config_hash == chash)]
-    return set(evals) <= set(sub.evaluator)
-
-
-
-
 def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     """Run one (dataset, selector) cell of the experiment described by ``cfg``.
 
@@ -101,189 +96,283 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     cfg : DictConfig
         The composed config (``dataset``, ``selector``, ``evaluator``, ``seeds``,
         ``budgets``, ``device``, ``protocol``, ``exp_name``, ``results_dir``, ``resume``,
-        ``timeout_s``, ``torch_threads``).
+        ``timeout_s``, ``after_timeout``, ``retry_timeouts``, ``torch_threads``).
 
     Returns
     -------
     CellSummary
-        Raises :class:`CellFailures` instead when rows failed (they are written first).
+        The cell's rows and counts, failed rows included (``run.py`` turns those into
+        :class:`CellFailures` once they are written).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``protocol`` or ``after_timeout``, or a ``retry_timeouts`` that is
+        not a boolean, before any row is written.
     """
-    ds_cfg = _plain(cfg.dataset)
-    sel_cfg = _plain(cfg.selector)
-    evaluators = _plain(cfg.evaluator)
-    dataset_name = str(ds_cfg["name"])
-    selector_name = str(sel_cfg.pop("name"))
-    # Per-selector settings of a dataset (NeuroFS's batch size 20 on small wide sets), then
-    # of the experiment (lighter budgets in `quick`); both enter the config hash below.
-    for source in (ds_cfg.pop("selector_overrides", None),
-                   _plain(cfg.get("selector_overrides") or {})):
-        sel_cfg.update((source or {}).get(selector_name, {}) or {})
-    protocol = str(cfg.get("protocol", "clean"))
-    if protocol not in PROTOCOLS:  # refuse before any row is written, not mid-cell
-        raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}")
-    seeds = [int(s) for s in cfg.seeds]
-    budgets = [int(k) for k in cfg.budgets]
-    timeout_s = cfg.get("timeout_s")
-    threads = cfg.get("torch_threads")
+    cell = _Cell.from_config(cfg)
+    _set_torch_threads(cfg.get("torch_threads"))
+    store = ResultStore(cfg.results_dir, cell.exp_name)
+    store.cleanup()
+    summary = CellSummary(cell.dataset, cell.selector,
+                          store.load_cell(cell.dataset, cell.selector))
+    todo = _pending(cell, summary, resume=cfg.get("resume", True))
+    if todo:
+        try:
+            dataset = cell.load()
+        except Exception as exc:
+            # A missing or broken data file fails this cell's rows with the loader's
+            # message (which file, where, which checksum); the rest of a sweep goes on.
+            _record_load_failure(cell, store, summary, todo, exc)
+        else:
+            _run_seeds(cell, dataset, todo, store, summary, show_progress)
+    store.merge()
+    summary.rows = store.load_cell(cell.dataset, cell.selector)
+    return summary
+
+
+# -- the cell's settings ------------------------------------------------------------------
+def _plain(cfg) -> dict:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+
+
+@dataclass
+class _Cell:
+    """What one cell runs, read and checked once from the composed config."""
+
+    dataset: str
+    selector: str
+    dataset_cfg: dict
+    spec: dict  # the selector's _target_ spec, its per-selector overrides applied
+    evaluators: dict
+    protocol: str
+    exp_name: str
+    seeds: list[int]
+    budgets: list[int]
+    device: str
+    timeout_s: float | None
+    after_timeout: str
+    retry_timeouts: bool
+    config_hash: str
+    refit: bool
+    selects_all: bool
+    # The fit that ran past timeout_s, once after_timeout=skip_cell stops the cell.
+    stopped_by: str | None = field(default=None, init=False)
+    _data: object = field(default=None, init=False, repr=False)
+    _load_error: Exception | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> _Cell:
+        ds_cfg = _plain(cfg.dataset)
+        spec = _plain(cfg.selector)
+        evaluators = _plain(cfg.evaluator)
+        selector = str(spec.pop("name"))
+        # Per-selector settings of a dataset (NeuroFS's batch size 20 on small wide sets),
+        # then of the experiment (lighter budgets in `quick`); both enter the hash below.
+        for source in (ds_cfg.pop("selector_overrides", None),
+                       _plain(cfg.get("selector_overrides") or {})):
+            spec.update((source or {}).get(selector, {}) or {})
+        # Refused before any row is written, not mid-cell.
+        protocol = str(cfg.get("protocol", "clean"))
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}")
+        after_timeout = str(cfg.get("after_timeout", "continue"))
+        if after_timeout not in AFTER_TIMEOUT:
+            raise ValueError(f"after_timeout must be one of {AFTER_TIMEOUT}; "
+                             f"got {after_timeout!r}")
+        retry_timeouts = cfg.get("retry_timeouts", True)
+        if not isinstance(retry_timeouts, bool):
+            raise ValueError(f"retry_timeouts must be true or false; got {retry_timeouts!r}")
+        # The hash covers what decides a row's value, not the sweep axes (seed, k), the
+        # device or what to do after a timeout. A (seed, k) counts as done only if every
+        # evaluator row carries the current hash of its own config; one shared hash per
+        # (seed, k) is then enough to test.
+        hashes = {name: config_hash({"dataset": ds_cfg, "selector": spec,
+                                     "protocol": protocol, "evaluator": ev})
+                  for name, ev in evaluators.items()}
+        target = selector_class(spec)
+        return cls(
+            dataset=str(ds_cfg["name"]), selector=selector, dataset_cfg=ds_cfg, spec=spec,
+            evaluators=evaluators, protocol=protocol, exp_name=str(cfg.exp_name),
+            seeds=[int(s) for s in cfg.seeds], budgets=[int(k) for k in cfg.budgets],
+            device=str(cfg.get("device", "auto")), timeout_s=cfg.get("timeout_s"),
+            after_timeout=after_timeout, retry_timeouts=retry_timeouts,
+            config_hash=config_hash(hashes),
+            refit=bool(getattr(target, "refit_per_budget", True)),
+            selects_all=selects_all_features(target))
+
+    def load(self):
+        """The dataset, loaded once; a loader's exception is kept and raised again."""
+        if self._data is None and self._load_error is None:
+            try:
+                self._data = instantiate(self.dataset_cfg)
+            except Exception as exc:
+                self._load_error = exc
+        if self._load_error is not None:
+            raise self._load_error
+        return self._data
+
+    def budgets_to_run(self) -> list[int]:
+        """The configured budgets; the ceiling, which ignores K, has one: D, as recorded.
+
+        The ceiling needs the data for that; if it cannot load, its failed rows carry the
+        configured budgets instead.
+        """
+        if self.selects_all:
+            try:
+                return [self.load().n_features]
+            except Exception:
+                return self.budgets
+        return self.budgets
+
+    def evaluators_at(self, k: int) -> list[str]:
+        """Evaluators that run at budget ``k``; the all-features ceiling (whose K is D)
+        takes them all, as NeuroFS Table 6 scores all features with every learner."""
+        return [name for name, spec in self.evaluators.items()
+                if self.selects_all or evaluator_applies(spec, k)]
+
+    def selector_for(self, seed: int, k: int):
+        """The unfitted selector of one fit, seeded from (dataset, selector, seed)."""
+        fit_seed = derive_seed(self.dataset, self.selector, seed)
+        return build_selector(self.spec, k, random_state=fit_seed, device=self.device)
+
+
+def _set_torch_threads(threads) -> None:
     if threads:
         import torch
 
         torch.set_num_threads(int(threads))
 
-    # The hash covers what decides a row's value, not the sweep axes (seed, k) or device.
-    hashes = {
-        name: config_hash({"dataset": ds_cfg, "selector": sel_cfg, "protocol": protocol,
-                           "evaluator": spec})
-        for name, spec in evaluators.items()
-    }
-    # A cell counts as done per (seed, k) only if every evaluator row carries the current
-    # hash of its own config; one shared hash per (seed, k) is then enough to test.
-    cell_hash = config_hash(hashes)
 
-    store = ResultStore(cfg.results_dir, cfg.exp_name)
-    store.cleanup()
-    existing = store.load_cell(dataset_name, selector_name)
-    if not cfg.get("resume", True):
-        existing = existing.iloc[0:0]
-
-    factory = instantiate(sel_cfg, _partial_=True)
-    refit = bool(getattr(factory.func, "refit_per_budget", True))
-    selects_all = selects_all_features(factory)
-
-    summary = CellSummary(dataset_name, selector_name, existing)
-    dataset = load_error = None
-    if selects_all:
-        # The ceiling ignores K: one budget per seed, recorded as D (needs the data first;
-        # if it cannot load, its failed rows carry the configured budgets instead).
-        try:
-            dataset = instantiate(ds_cfg)
-            budgets = [dataset.n_features]
-        except Exception as exc:
-            load_error = exc
+# -- what is left to do -------------------------------------------------------------------
+def _pending(cell: _Cell, summary: CellSummary, resume: bool) -> list[tuple[int, list[int]]]:
+    """(seed, budgets not done yet) per seed that has any; counts the done ones."""
+    existing = summary.rows if resume else summary.rows.iloc[0:0]
+    statuses = ("ok",) if cell.retry_timeouts else ("ok", "timeout")
+    budgets = cell.budgets_to_run()
     todo = []
-    for seed in seeds:
+    for seed in cell.seeds:
         ks = [k for k in budgets
-              if not _done(existing, seed, k, _expected_evaluators(evaluators, k, selects_all),
-                           cell_hash)]
+              if not _done(existing, seed, k, cell.evaluators_at(k), cell.config_hash,
+                           statuses)]
         summary.n_skipped_done += len(budgets) - len(ks)
         if ks:
             todo.append((seed, ks))
-    if not todo:
-        store.merge()
-        summary.rows = store.load_cell(dataset_name, selector_name)
-        return summary
-
-    if dataset is None:
-        try:
-            if load_error is not None:
-                raise load_error
-            dataset = instantiate(ds_cfg)
-        except Exception as exc:
-            # A missing or broken data file fails this cell's rows with the loader's
-            # message (which file, where, which checksum); the rest of a sweep goes on.
-            return _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol,
-                              str(cfg.exp_name), selects_all)
-    D = dataset.n_features
-    true_support = ("" if dataset.true_support is None
-                    else " ".join(map(str, np.asarray(dataset.true_support).tolist())))
-    total = sum(len(ks) for _, ks in todo)
-    bar = tqdm(total=total, desc=f"{dataset_name}/{selector_name}", unit="fit",
-               disable=not show_progress, file=sys.stderr, leave=True)
-
-    for seed, ks in todo:
-        split = make_split(dataset, protocol, seed)
-        sel_seed = derive_seed(dataset_name, selector_name, seed)
-        common = dict(
-            dataset=dataset_name, selector=selector_name, seed=seed,
-            n_train=int(split.X_train.shape[0]), n_test=int(split.X_test.shape[0]),
-            n_features=D, n_classes=dataset.n_classes, protocol=protocol,
-            exp_name=str(cfg.exp_name), git_commit=git_commit(), config_hash=cell_hash,
-            versions=versions(), true_support=true_support,
-        )
-
-        def make(k, _seed=sel_seed):
-            kwargs = {"n_features_to_select": k}
-            if _accepts(factory, "random_state"):
-                kwargs["random_state"] = _seed
-            if _accepts(factory, "device"):
-                kwargs["device"] = str(cfg.get("device", "auto"))
-            return factory(**kwargs)
-
-        shared = None  # (estimator, seconds, error, status) of the one fit for all budgets
-        valid = [k for k in ks if 1 <= k <= D]
-        if not refit and valid:
-            shared = _fit(make(max(valid)), split, timeout_s)
-
-        for k in ks:
-            started = utc_now()
-            evals = _expected_evaluators(evaluators, k, selects_all)
-            rows = []
-            if not 1 <= k <= D:
-                reason = f"k={k} is outside 1..n_features={D}"
-                rows = [dict(common, k=k, evaluator=e, status="skipped", error=reason,
-                             select_shared=False, started_at=started, device="")
-                        for e in evals]
-            else:
-                if shared is not None:
-                    est, seconds, err, status = shared
-                    if est is not None:
-                        est.set_params(n_features_to_select=k)
-                else:
-                    est, seconds, err, status = _fit(make(k), split, timeout_s)
-                device = str(getattr(est, "device_", "cpu")) if est is not None else ""
-                base = dict(common, k=k, select_seconds=seconds, select_shared=shared is not None,
-                            started_at=started, device=device)
-                if est is None:
-                    rows = [dict(base, evaluator=e, status=status, error=err) for e in evals]
-                else:
-                    rows = _evaluate_all(est, k, evals, evaluators, split, seed, base)
-            for r in rows:
-                if r["status"] == "failed":
-                    summary.n_failed += 1
-                    summary.failures.append(f"seed={seed} k={k} {r['evaluator']}: {r['error']}")
-            summary.n_new += len(rows)
-            existing = store.write_cell(dataset_name, selector_name, rows)
-            bar.update(1)
-    bar.close()
-    store.merge()
-    summary.rows = store.load_cell(dataset_name, selector_name)
-    return summary
+    return todo
 
 
-def _fail_cell(summary, store, todo, evaluators, exc, cell_hash, protocol, exp_name,
-               every=False):
-    # Hydra wraps the loader's exception; the loader's own message is the useful one.
-    while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
-        exc = exc.__cause__
-    err = error_text(exc)
-    rows = [dict(dataset=summary.dataset, selector=summary.selector, seed=seed, k=k,
-                 evaluator=e, status="failed", error=err, protocol=protocol,
-                 exp_name=exp_name, git_commit=git_commit(), config_hash=cell_hash,
-                 versions=versions(), started_at=utc_now(), select_shared=False, device="")
-            for seed, ks in todo for k in ks
-            for e in _expected_evaluators(evaluators, k, every)]
-    summary.n_failed += len(rows)
-    summary.n_new += len(rows)
-    summary.failures.append(f"dataset could not be loaded: {err}")
-    store.write_cell(summary.dataset, summary.selector, rows)
-    store.merge()
-    summary.rows = store.load_cell(summary.dataset, summary.selector)
-    return summary
+def _done(existing: pd.DataFrame, seed: int, k: int, evals: list[str], chash: str,
+          statuses: tuple[str, ...] = ("ok",)) -> bool:
+    """True when every expected evaluator has a row of ``statuses`` with this config hash."""
+    if existing.empty:
+        return False
+    sub = existing[(existing.seed == seed) & (existing.k == k)
+                   & existing.status.isin(statuses) & (existing.config_hash == chash)]
+    return set(evals) <= set(sub.evaluator)
 
 
-def _fit(estimator, split, timeout_s):
-    """Fit with a time limit; return (estimator or None, seconds, error, status)."""
+# -- the fits -----------------------------------------------------------------------------
+@dataclass
+class _Fit:
+    """One fit: the fitted estimator (None unless ``status`` is ok), its time and budget."""
+
+    estimator: object
+    seconds: float
+    error: str
+    status: str
+    k: int
+    shared: bool = False
+
+
+def _fit(estimator, split, timeout_s, k: int, shared: bool = False) -> _Fit:
+    """Fit with a time limit; a failure or a timeout is recorded, not raised."""
     t0 = time.perf_counter()
     try:
         with time_limit(timeout_s):
             estimator.fit(split.X_train, split.y_train)
     except FitTimeout as exc:
-        return None, time.perf_counter() - t0, error_text(exc), "timeout"
+        return _Fit(None, time.perf_counter() - t0, error_text(exc), "timeout", k, shared)
     except Exception as exc:  # a broken selector must not stop the sweep
-        return None, time.perf_counter() - t0, error_text(exc), "failed"
-    return estimator, time.perf_counter() - t0, "", "ok"
+        return _Fit(None, time.perf_counter() - t0, error_text(exc), "failed", k, shared)
+    return _Fit(estimator, time.perf_counter() - t0, "", "ok", k, shared)
 
 
+def _run_seeds(cell, dataset, todo, store, summary, show_progress) -> None:
+    """Split, fit, evaluate and record every pending (seed, k)."""
+    bar = tqdm(total=sum(len(ks) for _, ks in todo), desc=f"{cell.dataset}/{cell.selector}",
+               unit="fit", disable=not show_progress, file=sys.stderr, leave=True)
+    for seed, ks in todo:
+        split = make_split(dataset, cell.protocol, seed)
+        common = _common_fields(cell, dataset, split, seed)
+        shared = _shared_fit(cell, split, seed, ks, dataset.n_features)
+        for k in ks:
+            rows = _budget_rows(cell, split, seed, k, shared, common, dataset.n_features)
+            store.write_cell(cell.dataset, cell.selector, rows)
+            summary.add(rows)
+            bar.update(1)
+    bar.close()
+
+
+def _common_fields(cell: _Cell, dataset, split, seed: int) -> dict:
+    """The columns every row of one seed shares."""
+    true_support = ("" if dataset.true_support is None
+                    else " ".join(map(str, np.asarray(dataset.true_support).tolist())))
+    return dict(
+        dataset=cell.dataset, selector=cell.selector, seed=seed,
+        n_train=int(split.X_train.shape[0]), n_test=int(split.X_test.shape[0]),
+        n_features=dataset.n_features, n_classes=dataset.n_classes, protocol=cell.protocol,
+        exp_name=cell.exp_name, git_commit=git_commit(), config_hash=cell.config_hash,
+        versions=versions(), true_support=true_support,
+    )
+
+
+def _shared_fit(cell: _Cell, split, seed: int, ks: list[int], D: int) -> _Fit | None:
+    """The one fit of a ranking selector that serves every budget of this seed, at the
+    largest valid one; None for a selector refit per budget or a cell already stopped."""
+    valid = [k for k in ks if 1 <= k <= D]
+    if cell.refit or not valid or cell.stopped_by is not None:
+        return None
+    k = max(valid)
+    return _note_timeout(cell, seed, _fit(cell.selector_for(seed, k), split, cell.timeout_s,
+                                          k, shared=True))
+
+
+def _note_timeout(cell: _Cell, seed: int, fit: _Fit) -> _Fit:
+    """With after_timeout=skip_cell, the first fit past the limit stops the cell."""
+    if fit.status == "timeout" and cell.after_timeout == "skip_cell":
+        cell.stopped_by = f"seed {seed} k={fit.k}"
+    return fit
+
+
+def _budget_rows(cell, split, seed, k, shared, common, D) -> list[dict]:
+    """The rows of one (seed, k): skipped, not run, the fit's failure, or evaluated."""
+    started = utc_now()
+    evals = cell.evaluators_at(k)
+    unfitted = dict(common, k=k, select_shared=False, started_at=started, device="")
+    if not 1 <= k <= D:
+        reason = f"k={k} is outside 1..n_features={D}"
+        return [dict(unfitted, evaluator=e, status="skipped", error=reason) for e in evals]
+    if shared is None and cell.stopped_by is not None:
+        reason = (f"not run: {cell.stopped_by} of this cell ran past "
+                  f"timeout_s={cell.timeout_s:g} (after_timeout=skip_cell)")
+        return [dict(unfitted, evaluator=e, status="timeout", error=reason) for e in evals]
+    if shared is not None:
+        fit = shared
+        if fit.estimator is not None:
+            fit.estimator.set_params(n_features_to_select=k)
+    else:
+        fit = _note_timeout(cell, seed, _fit(cell.selector_for(seed, k), split,
+                                             cell.timeout_s, k))
+    est = fit.estimator
+    device = str(getattr(est, "device_", "cpu")) if est is not None else ""
+    base = dict(common, k=k, select_seconds=fit.seconds, select_shared=fit.shared,
+                started_at=started, device=device)
+    if est is None:
+        return [dict(base, evaluator=e, status=fit.status, error=fit.error) for e in evals]
+    return _evaluate_all(est, k, evals, cell.evaluators, split, seed, base)
+
+
+# -- evaluation ---------------------------------------------------------------------------
 def _separation(est) -> dict:
     """``n_separated`` and ``n_tiebroken`` at the estimator's current budget, if it ranks.
 
@@ -319,3 +408,20 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
             rows.append(dict(base, evaluator=name, selected=selected, status="failed",
                              error=error_text(exc)))
     return rows
+
+
+# -- a cell whose data cannot load --------------------------------------------------------
+def _record_load_failure(cell, store, summary, todo, exc) -> None:
+    """Write a failed row per pending (seed, k, evaluator), with the loader's message."""
+    # Hydra wraps the loader's exception; the loader's own message is the useful one.
+    while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    err = error_text(exc)
+    rows = [dict(dataset=cell.dataset, selector=cell.selector, seed=seed, k=k,
+                 evaluator=e, status="failed", error=err, protocol=cell.protocol,
+                 exp_name=cell.exp_name, git_commit=git_commit(),
+                 config_hash=cell.config_hash, versions=versions(), started_at=utc_now(),
+                 select_shared=False, device="")
+            for seed, ks in todo for k in ks for e in cell.evaluators_at(k)]
+    store.write_cell(cell.dataset, cell.selector, rows)
+    summary.add(rows, failure=f"dataset could not be loaded: {err}")

@@ -36,15 +36,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from bench.factory import list_selector_configs, parse_overrides, selector_spec  # noqa: E402
 from bench.markdown import markdown_table  # noqa: E402
-from bench.perf import (  # noqa: E402
-    StagedData,
-    fit_exponent,
-    list_selector_configs,
-    measure_fit,
-    parse_overrides,
-    selector_spec,
-)
+from bench.perf import StagedData, fit_exponent, measure_fit  # noqa: E402
 from bench.provenance import git_commit, utc_now, versions  # noqa: E402
 from bench.records import atomic_write_csv, atomic_write_text  # noqa: E402
 from bench.workers import available_cpus  # noqa: E402

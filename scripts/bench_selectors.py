@@ -35,18 +35,16 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bench.markdown import markdown_table  # noqa: E402
-from bench.perf import (  # noqa: E402
+from bench.factory import (  # noqa: E402
     CONFIG_DIR,
-    StagedData,
-    interleaved_order,
     list_selector_configs,
-    measure_fit,
     parse_overrides,
     selector_spec,
 )
+from bench.markdown import markdown_table  # noqa: E402
+from bench.perf import StagedData, interleaved_order, measure_fit  # noqa: E402
 from bench.provenance import git_commit, utc_now, versions  # noqa: E402
-from bench.records import atomic_write_csv, atomic_write_text  # noqa: E402
+from bench.records import atomic_write_csv, atomic_write_text, error_text  # noqa: E402
 from bench.workers import available_cpus  # noqa: E402
 
 DATASETS = ("coil20", "madelon", "mnist", "digits", "synthetic")
@@ -95,7 +93,7 @@ def _default_dataset() -> tuple[str, tuple]:
         fetch(str(cfg.file), allow_download=False)
         return DEFAULT_DATASET, load_dataset(DEFAULT_DATASET)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = error_text(exc, limit=None, first_line=True)
         print(f"note: {DEFAULT_DATASET} could not be loaded ({first}); using "
               f"{FALLBACK_DATASET} instead. Set ENTRYPRUNE_DATA_MIRROR (make does) or run "
               f"`make data`, or pick one with --dataset.", flush=True)

@@ -1,4 +1,4 @@
-"""Selectors that exist only to test the harness: one that fails, one that is slow."""
+"""Selectors that exist only to test the harness: one that fails, two that are slow."""
 
 from __future__ import annotations
 
@@ -43,3 +43,9 @@ class Sleepy(SelectorMixin, BaseEstimator):
 
     def _get_support_mask(self):
         return top_k_mask(self.scores_, self.n_features_to_select)
+
+
+class SleepyRanking(Sleepy):
+    """:class:`Sleepy` as a ranking selector: one fit per seed serves every budget."""
+
+    refit_per_budget = False

@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.io
-from _run import ROOT
-from hydra import compose, initialize_config_dir
 
+from bench.factory import compose_config
 from bench.runner import run_cell
 
 SELECTORS = {
@@ -27,11 +26,6 @@ SELECTORS = {
     "entryprune": ["selector.n_hidden=16", "selector.fit_mode=fixed", "selector.n_updates=3",
                    "selector.n_mb=2"],
 }
-
-
-def _compose(overrides):
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
 
 
 def _frame(n=60, d=8, seed=0):
@@ -105,7 +99,7 @@ def _dataset_overrides(path):
 
 
 def _run(tmp_path, overrides, selector="anova_f", budgets="[3]"):
-    cfg = _compose([*overrides, f"selector={selector}", *SELECTORS[selector], "seeds=[0]",
+    cfg = compose_config([*overrides, f"selector={selector}", *SELECTORS[selector], "seeds=[0]",
                     f"budgets={budgets}", "evaluator=knn1", f"results_dir={tmp_path / 'res'}",
                     "exp_name=bad"])
     return run_cell(cfg, show_progress=False)
@@ -204,7 +198,7 @@ def test_unknown_config_key_is_a_hydra_error():
     from hydra.errors import ConfigCompositionException
 
     with pytest.raises(ConfigCompositionException, match="nonexistent"):
-        _compose(["selector=anova_f", "selector.nonexistent=1"])
+        compose_config(["selector=anova_f", "selector.nonexistent=1"])
 
 
 def test_unknown_optimizer_of_a_gated_selector_names_it():

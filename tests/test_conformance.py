@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _paths import PLUGINS_DOC
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
 from sklearn.feature_selection import SelectorMixin, f_classif
@@ -23,12 +24,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
-from test_selectors_api import CONFIGS, FAST, ROOT, build
+from test_selectors_api import CONFIGS, FAST, build
 
 from bench.testing import CHECKS, SelectorCheckError, check_selector
 from entryprune import EntryPruneSelector
-
-DOC = ROOT / "docs" / "plugins.md"
 
 # ---------------------------------------------------------------- selectors under test
 
@@ -182,7 +181,7 @@ def test_global_seeding_is_caught_every_time_and_the_callers_state_is_kept():
 def test_the_docs_show_real_messages(broken):
     with pytest.raises(SelectorCheckError) as info:
         check_selector(broken(random_state=0), problem="marginal")
-    assert f"```text\n{info.value}\n```" in DOC.read_text()
+    assert f"```text\n{info.value}\n```" in PLUGINS_DOC.read_text()
 
 
 def test_a_selector_that_finds_nothing_fails_informative():

@@ -9,19 +9,16 @@ Feature Selection in Deep Neural Networks", ICANN 2019 (code: github.com/unnir/C
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 import baselines.cancelout as cancelout_module
 import baselines.stg as stg_module
 from baselines.cancelout import CancelOutSelector
 from baselines.stg import STGSelector
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench.factory import selector_spec
 
 # Arcene's shape: few rows, many columns, a handful of them informative.
 N_ROWS, N_COLS, N_INFORMATIVE = 160, 10_000, 5
@@ -134,7 +131,7 @@ def test_stg_gates_move_on_wide_data(wide):
 @pytest.mark.parametrize("cls, name", [(STGSelector, "stg"),
                                        (CancelOutSelector, "cancelout")])
 def test_class_defaults_match_config(cls, name):
-    spec = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector" / f"{name}.yaml"))
+    spec = selector_spec(name)
     params = cls().get_params()
     for key, value in spec.items():
         if key in ("name", "_target_"):

@@ -7,50 +7,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _run import ROOT, run_py
-from hydra import compose, initialize_config_dir
+from _run import run_py
 from hydra.utils import instantiate
 
+from bench.factory import build_estimator, build_selector, compose_config, config_names
 from bench.records import COLUMNS
 from bench.runner import run_cell
 from selector_contract import check_selector_input, top_k_mask
 
-CONFIGS = ROOT / "configs"
-
-
-def _compose(overrides):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
-
-
-def _options(group):
-    return sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
-
-
 # ---------------------------------------------------------------- configs
 
-@pytest.mark.parametrize("name", _options("selector"))
+@pytest.mark.parametrize("name", config_names("selector"))
 def test_selector_configs_compose_and_instantiate(name):
-    cfg = _compose([f"selector={name}"])
+    cfg = compose_config([f"selector={name}"])
     assert cfg.selector.name == name, "a selector config's name must equal its file name"
     spec = {k: v for k, v in cfg.selector.items() if k != "name"}
-    factory = instantiate(spec, _partial_=True)
-    est = factory(n_features_to_select=3)
+    est = build_selector(spec, 3)
     assert est.get_params()["n_features_to_select"] == 3
 
 
-@pytest.mark.parametrize("name", _options("evaluator"))
+@pytest.mark.parametrize("name", config_names("evaluator"))
 def test_evaluator_configs_compose_and_instantiate(name):
-    cfg = _compose([f"evaluator={name}"])
+    cfg = compose_config([f"evaluator={name}"])
     assert len(cfg.evaluator) >= 1
     for ev_name, spec in cfg.evaluator.items():
-        est = instantiate(spec.estimator)
+        est = build_estimator(spec.estimator, random_state=0)
         assert hasattr(est, "fit") and hasattr(est, "predict"), ev_name
 
 
-@pytest.mark.parametrize("name", _options("dataset"))
+@pytest.mark.parametrize("name", config_names("dataset"))
 def test_dataset_configs_compose(name):
-    cfg = _compose([f"dataset={name}", *GENERIC.get(name, [])])
+    cfg = compose_config([f"dataset={name}", *GENERIC.get(name, [])])
     assert "_target_" in cfg.dataset and cfg.dataset.name
 
 
@@ -66,21 +53,21 @@ GENERIC = {
 def test_generic_dataset_configs_demand_their_path_or_id(name):
     from omegaconf.errors import MissingMandatoryValue
 
-    cfg = _compose([f"dataset={name}"])
+    cfg = compose_config([f"dataset={name}"])
     with pytest.raises(MissingMandatoryValue):
         instantiate(cfg.dataset)
-    assert _compose([f"dataset={name}", *GENERIC[name]]).dataset.name
+    assert compose_config([f"dataset={name}", *GENERIC[name]]).dataset.name
 
 
-@pytest.mark.parametrize("name", _options("experiment"))
+@pytest.mark.parametrize("name", config_names("experiment"))
 def test_experiment_configs_compose(name):
-    cfg = _compose([f"experiment={name}"])
+    cfg = compose_config([f"experiment={name}"])
     assert cfg.exp_name == name
     assert len(cfg.seeds) >= 1 and len(cfg.budgets) >= 1
 
 
 def test_default_evaluator_group_runs_all_three():
-    cfg = _compose([])
+    cfg = compose_config([])
     assert set(cfg.evaluator) == {"svm", "knn1", "extra_trees"}
     assert cfg.dataset.name == "digits"
 
@@ -124,7 +111,7 @@ def test_input_checks_name_the_problem():
 def test_run_cell_writes_tidy_rows_and_resumes(tmp_path):
     overrides = ["selector=anova_f", "seeds=[0,1]", "budgets=[5,10]",
                  f"results_dir={tmp_path}", "exp_name=e2e"]
-    first = run_cell(_compose(overrides), show_progress=False)
+    first = run_cell(compose_config(overrides), show_progress=False)
     df = pd.read_csv(tmp_path / "e2e.csv")
     assert len(df) == 2 * 2 * 3 == first.n_new
     assert list(df.columns[: len(COLUMNS)]) == COLUMNS
@@ -135,7 +122,7 @@ def test_run_cell_writes_tidy_rows_and_resumes(tmp_path):
     assert df.groupby("seed").n_train.nunique().eq(1).all()
     assert df.select_shared.all(), "a ranking selector is fit once per seed"
 
-    second = run_cell(_compose(overrides), show_progress=False)
+    second = run_cell(compose_config(overrides), show_progress=False)
     assert second.n_new == 0 and second.n_skipped_done == 4
     assert len(pd.read_csv(tmp_path / "e2e.csv")) == len(df)
     assert not list(tmp_path.rglob("*.tmp")), "no temporary file may be left behind"
@@ -144,8 +131,8 @@ def test_run_cell_writes_tidy_rows_and_resumes(tmp_path):
 def test_changed_hyperparameters_are_not_skipped(tmp_path):
     base = ["selector=random_forest", "seeds=[0]", "budgets=[5]", "evaluator=knn1",
             f"results_dir={tmp_path}", "exp_name=h"]
-    run_cell(_compose(base + ["selector.n_estimators=5"]), show_progress=False)
-    again = run_cell(_compose(base + ["selector.n_estimators=6"]), show_progress=False)
+    run_cell(compose_config(base + ["selector.n_estimators=5"]), show_progress=False)
+    again = run_cell(compose_config(base + ["selector.n_estimators=6"]), show_progress=False)
     assert again.n_new == 1, "a new config hash must rerun the combination"
     df = pd.read_csv(tmp_path / "h.csv")
     assert len(df) == 1, "the rerun replaces the old row instead of duplicating it"
@@ -154,23 +141,24 @@ def test_changed_hyperparameters_are_not_skipped(tmp_path):
 def test_experiment_selector_overrides_apply_to_their_selector_only(tmp_path):
     base = ["seeds=[0]", "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
             "exp_name=o", "++selector_overrides={random_forest: {n_estimators: 3}}"]
-    s = run_cell(_compose(base + ["selector=random_forest", "selector.n_estimators=50"]),
+    s = run_cell(compose_config(base + ["selector=random_forest", "selector.n_estimators=50"]),
                  show_progress=False)
     assert s.n_new == 1
-    plain = run_cell(_compose(["selector=random_forest", "selector.n_estimators=3", "seeds=[0]",
-                               "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
-                               "exp_name=o2"]), show_progress=False)
+    plain = run_cell(compose_config(["selector=random_forest", "selector.n_estimators=3",
+                                     "seeds=[0]", "budgets=[5]", "evaluator=knn1",
+                                     f"results_dir={tmp_path}", "exp_name=o2"]),
+                     show_progress=False)
     rows = [pd.read_csv(tmp_path / f"{e}.csv").iloc[0] for e in ("o", "o2")]
     # the override won: same settings, same hash and the same selection as n_estimators=3
     assert rows[0].config_hash == rows[1].config_hash and rows[0].selected == rows[1].selected
     assert plain.n_new == 1
-    other = run_cell(_compose(base + ["selector=anova_f"]), show_progress=False)
+    other = run_cell(compose_config(base + ["selector=anova_f"]), show_progress=False)
     assert other.n_new == 1 and other.n_failed == 0
 
 
 def test_all_features_ceiling_gets_every_evaluator_and_k_equal_d(tmp_path):
     # the paper group runs 1-NN and ExtraTrees at K=50 only; the ceiling (K = D) gets all
-    run_cell(_compose(["selector=all_features", "evaluator=paper", "seeds=[0]",
+    run_cell(compose_config(["selector=all_features", "evaluator=paper", "seeds=[0]",
                        "budgets=[50]", f"results_dir={tmp_path}", "exp_name=c"]),
              show_progress=False)
     df = pd.read_csv(tmp_path / "c.csv")
@@ -179,7 +167,7 @@ def test_all_features_ceiling_gets_every_evaluator_and_k_equal_d(tmp_path):
 
 
 def test_all_features_on_a_dataset_that_cannot_load_gives_failed_rows(tmp_path):
-    s = run_cell(_compose(["selector=all_features", "dataset.name=no_such_set", "seeds=[0]",
+    s = run_cell(compose_config(["selector=all_features", "dataset.name=no_such_set", "seeds=[0]",
                            "budgets=[5]", "evaluator=knn1", f"results_dir={tmp_path}",
                            "exp_name=cf"]), show_progress=False)
     df = pd.read_csv(tmp_path / "cf.csv")
@@ -188,7 +176,7 @@ def test_all_features_on_a_dataset_that_cannot_load_gives_failed_rows(tmp_path):
 
 
 def test_budget_larger_than_d_is_skipped_not_failed(tmp_path):
-    s = run_cell(_compose(["selector=random", "seeds=[0]", "budgets=[5,100]",
+    s = run_cell(compose_config(["selector=random", "seeds=[0]", "budgets=[5,100]",
                            "evaluator=knn1", f"results_dir={tmp_path}", "exp_name=big"]),
                  show_progress=False)
     df = pd.read_csv(tmp_path / "big.csv").set_index("k")
@@ -198,7 +186,7 @@ def test_budget_larger_than_d_is_skipped_not_failed(tmp_path):
 
 
 def test_timeout_gives_timeout_rows_and_the_cell_goes_on(tmp_path):
-    cfg = _compose(["selector=random", "+selector.sleep_s=30",
+    cfg = compose_config(["selector=random", "+selector.sleep_s=30",
                     "selector._target_=helper_selectors.Sleepy", "seeds=[0]",
                     "budgets=[2,3]", "evaluator=knn1", "timeout_s=0.5",
                     f"results_dir={tmp_path}", "exp_name=t"])

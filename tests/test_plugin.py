@@ -17,14 +17,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from _run import ROOT, run_env
+from _paths import PLUGINS_DOC, ROOT
+from _run import run_env
 
 from bench.provenance import derive_seed
 from bench.testing import check_selector
 from datasets.base import make_split
 from datasets.registry import load_dataset
 
-DOC = ROOT / "docs" / "plugins.md"
 # a fenced python or yaml block whose first line is "# <relative path of the file>"
 FILE_BLOCK = re.compile(r"```(?:python|yaml)\n# ([\w./-]+\.(?:py|yaml))\n(.*?)```", re.S)
 
@@ -38,7 +38,7 @@ TABLE_RUN = ("hydra.searchpath=[file://my_configs] dataset=mytable selector=myse
 
 
 def doc_files() -> dict:
-    text = DOC.read_text()
+    text = PLUGINS_DOC.read_text()
     return {m.group(1): f"# {m.group(1)}\n{m.group(2)}" for m in FILE_BLOCK.finditer(text)}
 
 
@@ -80,7 +80,7 @@ def test_the_docs_show_the_files_and_commands_tested_here():
     assert {"mysel/__init__.py", "my_configs/selector/mysel.yaml", "mysel/data.py",
             "mysel/conf/dataset/shifted.yaml", "my_configs/dataset/mytable.yaml",
             "pipeline_example.py"} <= set(files)
-    text = DOC.read_text()
+    text = PLUGINS_DOC.read_text()
     for args in (SELECTOR_RUN, LOADER_RUN, TABLE_RUN):
         assert f"python $BENCH/run.py {args}\n" in text
     assert f"python $BENCH/scripts/report.py {REPORT}\n" in text
@@ -141,7 +141,8 @@ def test_a_target_that_cannot_be_imported_is_named(project):
     # the package not on PYTHONPATH: the error the docs show, word for word
     missing = user_run(project, "run.py", SELECTOR_RUN, on_path=False)
     assert missing.returncode != 0
-    shown = re.search(r"```text\n(ImportError: selector 'mysel'.*?)\n```", DOC.read_text(), re.S)
+    shown = re.search(r"```text\n(ImportError: selector 'mysel'.*?)\n```",
+                      PLUGINS_DOC.read_text(), re.S)
     assert shown.group(1) in missing.stderr, missing.stderr[-3000:]
 
     (project / "my_configs/selector/typo.yaml").write_text(
@@ -181,4 +182,4 @@ def test_the_pipeline_example_prints_what_the_docs_say(project):
     assert result.returncode == 0, result.stderr[-3000:]
     printed = result.stdout.strip()
     assert printed == "{'entrypruneselector__n_features_to_select': 16}"
-    assert f"It prints `{printed}`" in DOC.read_text()
+    assert f"It prints `{printed}`" in PLUGINS_DOC.read_text()

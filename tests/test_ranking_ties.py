@@ -9,25 +9,16 @@ and (iii) that the runner and the report carry the count.
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
+from bench.factory import compose_config
 from bench.runner import run_cell
 from selector_contract import top_k_mask
-
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-
-
-def _compose(overrides):
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
-
 
 # ---------------------------------------------------------------- the generic count
 
@@ -198,7 +189,7 @@ def test_lassonet_hidden_layer_relative_to_the_number_of_columns():
 
 
 def test_lassonet_bench_config_holds_their_benchmark_settings():
-    cfg = _compose(["selector=lassonet_bench"]).selector
+    cfg = compose_config(["selector=lassonet_bench"]).selector
     assert cfg.name == "lassonet_bench"
     assert list(cfg.hidden_dims) == ["D/3"]
     assert list(cfg.n_iters) == [1000, 1000] and cfg.batch_size == 256
@@ -212,7 +203,7 @@ def test_lassonet_bench_config_holds_their_benchmark_settings():
 def test_runner_rows_carry_the_separation_count_and_old_rows_still_load(tmp_path):
     base = ["selector=xgboost", "selector.n_estimators=5", "seeds=[0]", "evaluator=knn1",
             f"results_dir={tmp_path}", "exp_name=ties", "device=cpu"]
-    run_cell(_compose(base + ["budgets=[5]"]), show_progress=False)
+    run_cell(compose_config(base + ["budgets=[5]"]), show_progress=False)
     df = pd.read_csv(tmp_path / "ties.csv")
     assert {"n_separated", "n_tiebroken"} <= set(df.columns)
     assert df.loc[0, "n_separated"] == 5 and df.loc[0, "n_tiebroken"] == 0
@@ -223,7 +214,7 @@ def test_runner_rows_carry_the_separation_count_and_old_rows_still_load(tmp_path
         pd.read_csv(path).drop(columns=["n_separated", "n_tiebroken"]).to_csv(path,
                                                                               index=False)
     # digits has constant pixel columns, which no tree can split: K=60 ends in a tie
-    s = run_cell(_compose(base + ["budgets=[5,60]"]), show_progress=False)
+    s = run_cell(compose_config(base + ["budgets=[5,60]"]), show_progress=False)
     assert s.n_skipped_done == 1 and s.n_new == 1
     df = pd.read_csv(tmp_path / "ties.csv").set_index("k")
     assert np.isnan(df.loc[5, "n_separated"])  # the old row loads, its count unknown
@@ -232,7 +223,7 @@ def test_runner_rows_carry_the_separation_count_and_old_rows_still_load(tmp_path
 
 
 def test_runner_leaves_the_count_empty_for_the_ceiling(tmp_path):
-    run_cell(_compose(["selector=all_features", "seeds=[0]", "budgets=[5]", "evaluator=knn1",
+    run_cell(compose_config(["selector=all_features", "seeds=[0]", "budgets=[5]", "evaluator=knn1",
                        f"results_dir={tmp_path}", "exp_name=ceil"]), show_progress=False)
     df = pd.read_csv(tmp_path / "ceil.csv")
     assert df["n_separated"].isna().all()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _paths import ROOT
 
 from bench import report as R
 from bench.markdown import MISSING, NO_DATA, markdown_table
 from bench.records import COLUMNS
 
-ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -9,16 +9,14 @@ is computed once (its fits are shared) and each test asserts one of its checks.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
 import pytest
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
+from bench.factory import build_selector, list_selector_configs, selector_spec
 from bench.testing import BAD_INPUTS, CHECKS, check_selector
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = sorted(p.stem for p in (ROOT / "configs" / "selector").glob("*.yaml"))
+CONFIGS = list_selector_configs()
 
 TINY = {
     "entryprune": dict(n_hidden=32, patience=10, n_mb=20),
@@ -65,22 +63,18 @@ NEURAL = {"entryprune", "entryprune_flex", "neurofs", "neurofs_released", "lasso
 BUDGET_CASES = {"k0", "k_big"}
 
 
+# Composed once per config: the suites below build each selector many times.
+_spec = functools.lru_cache(maxsize=None)(selector_spec)
+
+
 def build(name, k, random_state=0, **extra):
-    """The selector of ``configs/selector/<name>.yaml`` with TINY settings, on the CPU."""
-    spec = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector" / f"{name}.yaml"))
-    if "defaults" in spec:  # a variant extends another selector config (entryprune_flex)
-        parent = next(d for d in spec.pop("defaults") if d != "_self_")
-        base = OmegaConf.to_container(OmegaConf.load(ROOT / "configs/selector" / f"{parent}.yaml"))
-        spec = {**base, **spec}
-    spec.pop("name")
-    factory = instantiate(spec, _partial_=True)
-    kwargs = dict(TINY[name], **extra)
-    params = factory.func().get_params()
-    if "random_state" in params:
-        kwargs["random_state"] = random_state
-    if "device" in params:
-        kwargs["device"] = "cpu"
-    return factory(n_features_to_select=k, **kwargs)
+    """The selector of ``configs/selector/<name>.yaml`` with TINY settings, on the CPU.
+
+    The settings are passed as keyword arguments, so TINY's tuples reach the selector as
+    tuples (through the spec they would become lists).
+    """
+    return build_selector(_spec(name), k, random_state=random_state, device="cpu",
+                          **dict(TINY[name], **extra))
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,7 @@ Checks, by the name the report gives them:
 
 from __future__ import annotations
 
+from bench.records import error_text
 from bench.testing.checks import _CHECK_FUNCTIONS, CHECKS
 from bench.testing.outcome import (
     FAILED,
@@ -71,7 +72,7 @@ from bench.testing.outcome import (
     _NotApplicable,
 )
 from bench.testing.problems import BAD_INPUTS, PROBLEMS, Problem, make_problem
-from bench.testing.session import _first_error_line, _GlobalRandomState, _Session
+from bench.testing.session import _GlobalRandomState, _Session
 
 __all__ = [
     "BAD_INPUTS",
@@ -155,7 +156,8 @@ def _run_checks(estimator, data, strict, skipped, rng) -> SelectorCheckReport:
     except Exception as exc:
         # Without a working clone no check can make the fresh copies it needs.
         why = (f"clone(estimator) or set_params(random_state=0) raised "
-               f"{_first_error_line(exc)}; no check can run without fresh copies")
+               f"{error_text(exc, limit=None, first_line=True)}; no check can run without "
+               "fresh copies")
         return SelectorCheckReport(name, {c: CheckResult(c, FAILED, why) for c in CHECKS})
     results = {}
     for check in CHECKS:
@@ -169,8 +171,9 @@ def _run_checks(estimator, data, strict, skipped, rng) -> SelectorCheckReport:
         except _NotApplicable as exc:
             results[check] = CheckResult(check, NOT_APPLICABLE, str(exc))
         except Exception as exc:  # a crash inside the selector is that check's failure
+            raised = error_text(exc, limit=None, first_line=True)
             results[check] = CheckResult(
-                check, FAILED, f"the selector raised {_first_error_line(exc)} during this check")
+                check, FAILED, f"the selector raised {raised} during this check")
         else:
             results[check] = CheckResult(check, PASSED)
     return SelectorCheckReport(name, results)

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
 
+from bench.records import error_text
 from bench.testing.outcome import _Fail, _NotApplicable
 from bench.testing.problems import (
     _CONSTANT_COLUMNS,
@@ -17,7 +18,7 @@ from bench.testing.problems import (
     _SMALL_K,
     BAD_INPUTS,
 )
-from bench.testing.session import _columns, _first_error_line, _same_value, _Session
+from bench.testing.session import _columns, _same_value, _Session
 
 CHECKS = ("contract", "clone", "budget", "scores", "deterministic", "global_rng", "device",
           "informative", "labels_and_constant_columns",
@@ -199,7 +200,7 @@ def _check_labels_and_constant_columns(s: _Session):
     except Exception as exc:
         raise _Fail(f"fit on string labels {sorted(set(labels.tolist()))} with constant "
                     f"columns 20-29 "
-                    f"raised {_first_error_line(exc)}") from None
+                    f"raised {error_text(exc, limit=None, first_line=True)}") from None
     kept = int(s.support(est).sum())
     if kept != s.expected_size(k):
         raise _Fail(f"with string labels and constant columns, n_features_to_select={k} "
@@ -230,7 +231,8 @@ def _bad_input_check(case: str):
                                 f"{pattern!r})") from None
             return
         except Exception as exc:
-            raise _Fail(f"fit on {bad.what} raised {_first_error_line(exc)}; it must raise a "
+            raised = error_text(exc, limit=None, first_line=True)
+            raise _Fail(f"fit on {bad.what} raised {raised}; it must raise a "
                         "ValueError that names the problem") from None
         raise _Fail(f"fit accepted {bad.what} without an error; it must raise a ValueError "
                     "that names the problem")

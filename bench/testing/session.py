@@ -9,6 +9,7 @@ import random
 import numpy as np
 from sklearn.base import clone
 
+from bench.records import error_text
 from bench.testing.outcome import _Fail
 from bench.testing.problems import Problem
 from selector_contract import selects_all_features
@@ -89,11 +90,6 @@ class _GlobalRandomState:
         return [name for name in before if raw(before[name]) != raw(after[name])]
 
 
-def _first_error_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
 class _Session:
     """One selector on one problem: fresh copies, and the one fit the checks share."""
 
@@ -138,8 +134,9 @@ class _Session:
             self._shared = (est, returned, error, changed)
         est, returned, error, changed = self._shared
         if error is not None:
+            raised = error_text(error, limit=None, first_line=True)
             raise _Fail(f"fit(X, y) on the {self.problem.name} problem "
-                        f"({self.problem.description}) raised {_first_error_line(error)}")
+                        f"({self.problem.description}) raised {raised}")
         return est, returned, changed
 
     def expected_size(self, k) -> int:
