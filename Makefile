@@ -8,7 +8,7 @@ export ENTRYPRUNE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
 PYTEST_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-gpu lint data bench bench-scaling bench-entryprune reproduce reproduce-quick fidelity report clean
+.PHONY: help install run test test-slow test-gpu gpu-check lint data bench bench-scaling bench-entryprune reproduce reproduce-quick fidelity report clean
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test-slow: install  ## long training tests (paper-quality checks)
 
 test-gpu: install  ## CUDA tests (needs a GPU)
 	$(BIN)/python -m pytest -m "gpu" $(PYTEST_FLAGS)
+
+gpu-check: install  ## GPU readiness: the CUDA tests, then EntryPrune on MNIST at K=50 on CUDA (< 10 min)
+	$(BIN)/python scripts/gpu_check.py
 
 data: install  ## fetch and verify every dataset file into ENTRYPRUNE_DATA (mirror first, then the network)
 	$(BIN)/python scripts/fetch_data.py all

@@ -168,3 +168,21 @@ def test_constant_columns_and_string_labels_are_handled(name, report):
 def test_no_check_fails(name, report):
     # a check added to bench.testing later is covered here before it gets its own test
     assert not report(name).failures, str(report(name))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", sorted(NEURAL | {"xgboost"}))
+def test_selector_fits_on_cuda_and_says_so(name):
+    """On a GPU machine (`make test-gpu`, `make gpu-check`): every selector with a device
+    parameter fits on CUDA, keeps K columns and records the CUDA device it used."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.fail("the gpu tests need a CUDA device (run them on a GPU machine)")
+    from bench.testing import make_problem
+
+    problem = make_problem("hypercube")
+    sel = build_selector(_spec(name), problem.k, random_state=0, device="cuda",
+                         **TINY[name]).fit(problem.X, problem.y)
+    assert str(sel.device_).startswith("cuda"), sel.device_
+    assert sel.get_support().sum() == problem.k
