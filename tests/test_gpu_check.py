@@ -8,8 +8,7 @@ import sys
 import pandas as pd
 import pytest
 import torch
-
-from tests._paths import ROOT
+from _paths import ROOT
 
 SCRIPT = ROOT / "scripts" / "gpu_check.py"
 
