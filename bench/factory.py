@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 __all__ = [
     "CONFIG_DIR",
+    "CONFIG_ONLY_KEYS",
     "build_estimator",
     "build_selector",
     "compose_config",
@@ -36,10 +37,14 @@ __all__ = [
     "list_selector_configs",
     "parse_overrides",
     "selector_class",
+    "selector_overrides",
     "selector_spec",
 ]
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+#: Keys of a selector config that describe the config, not the selector: its ``name`` and
+#: the selector it is a variant of (``extends``, see :func:`selector_overrides`).
+CONFIG_ONLY_KEYS = ("name", "extends")
 
 
 # -- composing configs --------------------------------------------------------------------
@@ -100,8 +105,41 @@ def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def selector_overrides(name: str, sources: Sequence[Mapping | None], *,
+                       extends: str | None = None) -> dict[str, Any]:
+    """The per-selector settings that apply to selector ``name``, merged in order.
+
+    A dataset config (NeuroFS's batch size 20 on the small wide sets) and an experiment
+    (lighter settings in ``quick``) each hold a ``selector_overrides`` mapping from selector
+    name to settings. A selector config that is a variant of another one says so with
+    ``extends: <parent>`` (``neurofs_released`` extends ``neurofs``); it then gets the
+    parent's settings from each source first and its own on top, so a dataset states a
+    method's settings once for every variant of it.
+
+    Parameters
+    ----------
+    name : str
+        The selector config's ``name``.
+    sources : sequence of mapping or None
+        ``selector_overrides`` mappings, lowest priority first; None is skipped.
+    extends : str or None
+        The parent selector's name (the config's ``extends`` key).
+
+    Returns
+    -------
+    dict
+    """
+    out: dict[str, Any] = {}
+    for source in sources:
+        for key in (extends, name):
+            if key is not None and source:
+                out.update(source.get(key) or {})
+    return out
+
+
 def selector_spec(name: str, overrides: Mapping[str, Any] | None = None,
-                  config_dir: Path | str = CONFIG_DIR) -> dict[str, Any]:
+                  config_dir: Path | str = CONFIG_DIR, *,
+                  sources: Sequence[Mapping | None] = ()) -> dict[str, Any]:
     """The ``_target_`` spec of selector config ``name``, with ``overrides`` applied.
 
     The config is composed through Hydra (see :func:`compose_config`). The ``name`` key is
@@ -114,6 +152,9 @@ def selector_spec(name: str, overrides: Mapping[str, Any] | None = None,
     overrides : mapping, optional
         Parameter to value, applied on top of the config (nested keys as nested mappings).
     config_dir : path, default=the project's ``configs``
+    sources : sequence of mapping, optional
+        ``selector_overrides`` mappings (a dataset's, say) applied before ``overrides``, as
+        :func:`selector_overrides` merges them.
 
     Returns
     -------
@@ -132,6 +173,8 @@ def selector_spec(name: str, overrides: Mapping[str, Any] | None = None,
     cfg = compose_config([f"selector={name}"], config_dir=config_dir)
     plain = OmegaConf.to_container(cfg.selector, resolve=True)
     plain.pop("name", None)
+    extends = plain.pop("extends", None)
+    overrides = {**selector_overrides(name, sources, extends=extends), **(overrides or {})}
     if overrides:
         merged = OmegaConf.merge(OmegaConf.create(plain), OmegaConf.create(dict(overrides)))
         plain = OmegaConf.to_container(merged, resolve=True)

@@ -34,7 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from bench.evaluation import evaluate, evaluator_applies
-from bench.factory import build_selector, selector_class
+from bench.factory import build_selector, selector_class, selector_overrides
 from bench.provenance import config_hash, derive_seed, git_commit, utc_now, versions
 from bench.records import ResultStore, error_text
 from bench.timeout import FitTimeout, time_limit
@@ -168,10 +168,12 @@ class _Cell:
         evaluators = _plain(cfg.evaluator)
         selector = str(spec.pop("name"))
         # Per-selector settings of a dataset (NeuroFS's batch size 20 on small wide sets),
-        # then of the experiment (lighter budgets in `quick`); both enter the hash below.
-        for source in (ds_cfg.pop("selector_overrides", None),
-                       _plain(cfg.get("selector_overrides") or {})):
-            spec.update((source or {}).get(selector, {}) or {})
+        # then of the experiment (lighter budgets in `quick`), a variant's parent's first;
+        # they enter the hash below.
+        spec.update(selector_overrides(
+            selector, [ds_cfg.pop("selector_overrides", None),
+                       _plain(cfg.get("selector_overrides") or {})],
+            extends=spec.pop("extends", None)))
         # Refused before any row is written, not mid-cell.
         protocol = str(cfg.get("protocol", "clean"))
         if protocol not in PROTOCOLS:

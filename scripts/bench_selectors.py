@@ -209,9 +209,10 @@ def main(argv=None) -> int:
     specs, applied = {}, {}
     for name in names:
         # The dataset's own settings first (as in a run), the command line on top.
-        merged = {**(ds_overrides.get(name) or {}), **cli.get(name, {})}
-        specs[name] = selector_spec(name, merged)
-        applied[name] = " ".join(f"{k}={v}" for k, v in merged.items())
+        specs[name] = selector_spec(name, cli.get(name, {}), sources=[ds_overrides])
+        plain = selector_spec(name)
+        applied[name] = " ".join(f"{k}={v}" for k, v in specs[name].items()
+                                 if plain.get(k) != v)
 
     threads = args.threads or available_cpus()
     n_train, n_features = (int(s) for s in X.shape)

@@ -10,7 +10,13 @@ import pytest
 from _run import run_py
 from hydra.utils import instantiate
 
-from bench.factory import build_estimator, build_selector, compose_config, config_names
+from bench.factory import (
+    CONFIG_ONLY_KEYS,
+    build_estimator,
+    build_selector,
+    compose_config,
+    config_names,
+)
 from bench.records import COLUMNS
 from bench.runner import run_cell
 from selector_contract import check_selector_input, top_k_mask
@@ -21,7 +27,7 @@ from selector_contract import check_selector_input, top_k_mask
 def test_selector_configs_compose_and_instantiate(name):
     cfg = compose_config([f"selector={name}"])
     assert cfg.selector.name == name, "a selector config's name must equal its file name"
-    spec = {k: v for k, v in cfg.selector.items() if k != "name"}
+    spec = {k: v for k, v in cfg.selector.items() if k not in CONFIG_ONLY_KEYS}
     est = build_selector(spec, 3)
     assert est.get_params()["n_features_to_select"] == 3
 
@@ -252,3 +258,22 @@ def test_dataset_that_cannot_load_gives_failed_rows_with_its_message(tmp_path):
     assert df.error.str.contains("unknown scikit-learn dataset 'no_such_set'").all()
     # the loader's own exception, not Hydra's wrapper around it
     assert not df.error.str.contains("InstantiationException").any(), df.error[0]
+
+
+def test_a_variant_takes_its_parents_per_dataset_settings_then_its_own():
+    from bench.factory import selector_overrides, selector_spec
+    from bench.runner import _Cell
+
+    # arcene states NeuroFS's batch size once; neurofs_released (extends: neurofs) gets it
+    cell = _Cell.from_config(compose_config(["selector=neurofs_released", "dataset=arcene"]))
+    assert cell.spec["batch_size"] == 20 and "extends" not in cell.spec
+    default = _Cell.from_config(compose_config(["selector=neurofs_released", "dataset=coil20"]))
+    assert default.spec["batch_size"] != 20
+    # each source: parent first, the variant's own on top; later sources win
+    sources = [{"neurofs": {"a": 1, "b": 1}, "neurofs_released": {"b": 2}},
+               {"neurofs": {"a": 3}}]
+    assert selector_overrides("neurofs_released", sources, extends="neurofs") == {"a": 3, "b": 2}
+    assert selector_overrides("neurofs", sources) == {"a": 3, "b": 1}
+    # the spec helper applies a source the same way and drops the key
+    spec = selector_spec("neurofs_released", sources=[{"neurofs": {"batch_size": 7}}])
+    assert spec["batch_size"] == 7 and "extends" not in spec
