@@ -8,7 +8,7 @@ export ENTRYPRUNE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
 PYTEST_FLAGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-gpu gpu-check lint data bench bench-scaling bench-entryprune reproduce reproduce-quick fidelity report clean
+.PHONY: help install run test test-slow test-gpu gpu-check lint data bench bench-scaling bench-entryprune reproduce reproduce-quick paper-cpu fidelity report clean
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ reproduce: install  ## the paper's grid (experiment=paper, GPU box or cluster), 
 reproduce-quick: install  ## a CPU subset of the paper (experiment=quick, < 45 min on 2 cores), then its report
 	$(BIN)/python run.py -m experiment=quick; status=$$?; \
 	$(BIN)/python scripts/report.py --exp-name quick; exit $$status
+
+paper-cpu: install  ## the paper's grid at full settings on this CPU machine (long; resumes; rows in results/published)
+	$(BIN)/python run.py -m experiment=paper_cpu; status=$$?; \
+	$(BIN)/python scripts/report.py --exp-name paper_cpu --results-dir results/published; exit $$status
 
 fidelity: install  ## the baselines at their authors' settings beside Table 7 (resumes; rows committed in results/published)
 	$(BIN)/python run.py -m experiment=fidelity; status=$$?; \
