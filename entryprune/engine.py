@@ -332,16 +332,9 @@ class Engine:
             ``after_update(engine)`` runs after the scoring (the flex variant resizes here).
         """
         bs = self.batch
-        full_batch = self.full_batch
         while max_epochs is None or self.epoch < max_epochs:
-            if not full_batch:
-                perm = torch.randperm(self.n, generator=self.gen, device=self.device)
-            for b in range(self.steps_per_epoch):
-                if full_batch:
-                    self.net.step(self.X_act, self.y)
-                else:
-                    idx = perm[b * bs:(b + 1) * bs]
-                    self.net.step(self.X_act[idx], self.y[idx])
+            for x, y in self.epoch_batches():
+                self.net.step(x, y)
                 self.G.add_(self.net.W1.grad, alpha=float(bs))
                 self.steps += 1
                 if self.steps % self.n_mb == 0:
@@ -354,6 +347,26 @@ class Engine:
                     if max_updates is not None and self.updates >= max_updates:
                         return
             self.epoch += 1
+
+    def epoch_batches(self):
+        """Yield the ``(x, y)`` of each training step of one epoch, as :meth:`run` takes them.
+
+        With a full batch (``batch == n``) every step sees the whole active matrix, with no
+        shuffle and no row copy: a mean loss does not depend on row order. Otherwise one
+        permutation from the run's generator is cut into ``steps_per_epoch`` mini-batches.
+        ``X_act`` is read at each step, so columns rewritten by an update mid-epoch are
+        seen. Public so that a benchmark can take exactly these steps without the selection
+        bookkeeping (``scripts/bench_entryprune.py``).
+        """
+        if self.full_batch:
+            for _ in range(self.steps_per_epoch):
+                yield self.X_act, self.y
+            return
+        perm = torch.randperm(self.n, generator=self.gen, device=self.device)
+        bs = self.batch
+        for b in range(self.steps_per_epoch):
+            idx = perm[b * bs:(b + 1) * bs]
+            yield self.X_act[idx], self.y[idx]
 
     def close_interval(self):
         """Count the steps since the last update as one more update, and score them."""

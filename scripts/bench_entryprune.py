@@ -70,21 +70,13 @@ def _make_engine(X, y, n_classes, K, regime, seed, dev, X_val=None, y_val=None):
 
 def _bare_steps(engine, n_steps):
     """The Adam steps of ``engine.run`` on the same batches, without selection bookkeeping."""
-    bs, steps = engine.batch, 0
-    # Take each step's data exactly as Engine.run does: with a full batch (the wide shape)
-    # it steps on the whole X_act with no shuffle and no row copy, so a bare loop that still
-    # shuffled and gathered would time work EntryPrune does not do, and understate the
-    # overhead.
-    full_batch = engine.full_batch
+    # Engine.epoch_batches is the one source of the steps' data for both loops, so the
+    # bare loop does exactly the data work EntryPrune does (on a full batch: no shuffle, no
+    # row copy) and the difference is the bookkeeping alone.
+    steps = 0
     while True:
-        if not full_batch:
-            perm = torch.randperm(engine.n, generator=engine.gen, device=engine.device)
-        for b in range(engine.steps_per_epoch):
-            if full_batch:
-                engine.net.step(engine.X_act, engine.y)
-            else:
-                idx = perm[b * bs:(b + 1) * bs]
-                engine.net.step(engine.X_act[idx], engine.y[idx])
+        for x, y in engine.epoch_batches():
+            engine.net.step(x, y)
             steps += 1
             if steps == n_steps:
                 return
