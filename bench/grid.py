@@ -1,0 +1,153 @@
+"""The grid an experiment promises, and which of its rows a results table still lacks.
+
+An experiment config (``configs/experiment/<name>.yaml``) sweeps datasets and selectors
+through Hydra's ``hydra.sweeper.params`` and sets ``seeds``, ``budgets`` and the evaluator
+group; :func:`experiment_grid` reads those into a :class:`Grid`. :func:`grid_gaps` then
+lists every (dataset, selector, seed, k, evaluator) of the grid without an accounted-for
+row: an ``ok`` row, or a ``timeout`` row that says why in ``error``. A ``failed`` row, a
+``timeout`` without a reason, or no row at all is a gap. The all-features ceiling, whose K
+is D whatever the budgets, needs one budget per seed with every evaluator.
+
+This is what a committed result file is checked against (a published grid must hold every
+cell or say why not), and it is how a long run shows what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from bench.evaluation import evaluator_applies
+from bench.factory import CONFIG_DIR, compose_config, selector_class
+from selector_contract import selects_all_features
+
+__all__ = ["Grid", "experiment_grid", "grid_gaps"]
+
+KEY = ["dataset", "selector", "seed", "k", "evaluator"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The sweep of one experiment.
+
+    Attributes
+    ----------
+    datasets, selectors : tuple of str
+    seeds, budgets : tuple of int
+    evaluators : dict
+        Evaluator name to its spec (``budgets`` limits the K it runs at).
+    ceilings : frozenset of str
+        Selectors that keep every column (K = D), per the selector contract.
+    """
+
+    datasets: tuple
+    selectors: tuple
+    seeds: tuple
+    budgets: tuple
+    evaluators: Mapping
+    ceilings: frozenset = frozenset()
+
+    def expected(self) -> pd.DataFrame:
+        """Every (dataset, selector, seed, k, evaluator) the grid asks for; a ceiling's k is
+        NaN (it runs at D, which the configs do not state)."""
+        rows = []
+        for dataset in self.datasets:
+            for selector in self.selectors:
+                ceiling = selector in self.ceilings
+                for seed in self.seeds:
+                    for k in ([None] if ceiling else self.budgets):
+                        for name, spec in self.evaluators.items():
+                            if ceiling or evaluator_applies(spec, k):
+                                rows.append((dataset, selector, seed, k, name))
+        return pd.DataFrame(rows, columns=KEY).astype({"k": "float64"})
+
+
+def _sweep_values(text) -> tuple:
+    return tuple(v.strip() for v in str(text).split(",") if v.strip())
+
+
+def experiment_grid(name: str, config_dir: Path | str = CONFIG_DIR) -> Grid:
+    """The grid of ``configs/experiment/<name>.yaml``.
+
+    Raises
+    ------
+    ValueError
+        When the experiment does not exist or sweeps no dataset or no selector.
+    """
+    path = Path(config_dir) / "experiment" / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"no experiment config {path}")
+    params = OmegaConf.select(OmegaConf.load(path), "hydra.sweeper.params") or {}
+    datasets = _sweep_values(params.get("dataset", ""))
+    selectors = _sweep_values(params.get("selector", ""))
+    if not datasets or not selectors:
+        raise ValueError(f"{path}: hydra.sweeper.params must sweep dataset and selector; "
+                         f"got {dict(params)}")
+    cfg = compose_config([f"experiment={name}"], config_dir=config_dir)
+    evaluators = OmegaConf.to_container(cfg.evaluator, resolve=True)
+    ceilings = set()
+    for selector in selectors:
+        spec = OmegaConf.to_container(
+            compose_config([f"selector={selector}"], config_dir=config_dir).selector)
+        if selects_all_features(selector_class(spec)):
+            ceilings.add(selector)
+    return Grid(datasets, selectors, tuple(int(s) for s in cfg.seeds),
+                tuple(int(k) for k in cfg.budgets), evaluators, frozenset(ceilings))
+
+
+def grid_gaps(rows: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """The grid's cells that ``rows`` does not account for, with the reason.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Result rows (``dataset``, ``selector``, ``seed``, ``k``, ``evaluator``, ``status``,
+        ``error``), e.g. from :func:`bench.records.read_rows`.
+    grid : Grid
+
+    Returns
+    -------
+    DataFrame
+        One row per gap: the key and ``why`` ("no row", "failed: ...", "timeout without a
+        reason"); empty when the grid is complete.
+    """
+    rows = rows.copy()
+    rows["error"] = rows.get("error", pd.Series(index=rows.index, dtype=object)).fillna("")
+    good = ((rows["status"] == "ok")
+            | ((rows["status"] == "timeout") & (rows["error"].astype(str).str.strip() != "")))
+    rows["why"] = ""
+    rows.loc[~good & (rows["status"] == "timeout"), "why"] = "timeout without a reason"
+    rows.loc[~good & (rows["status"] != "timeout"), "why"] = (
+        rows["status"].astype(str) + ": " + rows["error"].astype(str))
+    gaps = []
+    for key, exp in grid.expected().groupby(["dataset", "selector"], sort=False):
+        have = rows[(rows["dataset"] == key[0]) & (rows["selector"] == key[1])]
+        if key[1] in grid.ceilings:
+            gaps.extend(_ceiling_gaps(have, exp))
+            continue
+        for rec in exp.itertuples(index=False):
+            match = have[(have["seed"] == rec.seed) & (have["k"] == rec.k)
+                         & (have["evaluator"] == rec.evaluator)]
+            gaps.append(_why(rec, match))
+    out = pd.DataFrame([g for g in gaps if g is not None], columns=[*KEY, "why"])
+    return out
+
+
+def _why(rec, match: pd.DataFrame):
+    if match.empty:
+        return (*rec, "no row")
+    if (match["why"] == "").any():
+        return None
+    return (*rec, match["why"].iloc[0])
+
+
+def _ceiling_gaps(have: pd.DataFrame, exp: pd.DataFrame) -> Iterable:
+    for rec in exp.itertuples(index=False):
+        match = have[(have["seed"] == rec.seed) & (have["evaluator"] == rec.evaluator)]
+        gap = _why(rec, match)
+        if gap is not None:
+            yield gap
