@@ -61,6 +61,21 @@ def print_summary(rows, csv_path: Path, exp_name: str, results_dir: str) -> None
           f"{exp_name} --results-dir {results_dir}")
 
 
+def experiment_gaps(rows, exp_name: str):
+    """The rows' gaps against ``configs/experiment/<exp_name>.yaml``, or None without one.
+
+    An ad-hoc run (``exp_name`` of the command line, no experiment config) or an experiment
+    that sweeps no datasets and selectors has no grid to check.
+    """
+    from bench.grid import experiment_grid, grid_gaps
+
+    try:
+        grid = experiment_grid(exp_name)
+    except ValueError:
+        return None
+    return grid_gaps(rows, grid)
+
+
 def main(argv=None) -> int:
     """Build the report; return the exit status (0 on success, 2 without a result CSV)."""
     args = parse_args(argv)
@@ -80,7 +95,7 @@ def main(argv=None) -> int:
         print(f"note: no published numbers at {args.published}; comparisons are left out",
               file=sys.stderr)
     rep = build_report(rows, out, exp_name=args.exp_name, published=published,
-                       source=csv_path)
+                       source=csv_path, gaps=experiment_gaps(rows, args.exp_name))
     print(f"report: {rep.markdown}")
     for name, path in rep.figures.items():
         print(f"figure {name}: {path}")

@@ -543,3 +543,20 @@ def test_summary_covers_every_cell_and_writes_nothing(tmp_path, capsys):
     assert str(tmp_path / "demo.csv") in out and "ok 16, failed 1" in out
     assert out.count("94.50 ± 0.71") == 1 and "77.50 ± 0.71" in out
     assert not (tmp_path / "report").exists()
+
+
+def test_the_header_says_how_complete_the_experiment_grid_is(tmp_path):
+    from bench.grid import Grid, grid_gaps
+
+    rows = frame([row("coil20", "stg", s, 50) for s in range(2)])
+    grid = Grid(("coil20",), ("stg", "neurofs"), (0, 1), (50,), {"svm": {"budgets": None}})
+    md = R.build_report(rows, tmp_path / "a", exp_name="g",
+                        gaps=grid_gaps(rows, grid)).markdown.read_text(encoding="utf-8")
+    assert "Grid: 2 row(s) of the experiment's config are not accounted for" in md
+    assert "| coil20 | neurofs | no row | 0 1 | 2 |" in md
+    full = Grid(("coil20",), ("stg",), (0, 1), (50,), {"svm": {"budgets": None}})
+    md = R.build_report(rows, tmp_path / "b", exp_name="g",
+                        gaps=grid_gaps(rows, full)).markdown.read_text(encoding="utf-8")
+    assert "Grid: every (dataset, selector, seed, K, evaluator)" in md
+    md = R.build_report(rows, tmp_path / "c", exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Grid:" not in md  # no config to check against: nothing claimed

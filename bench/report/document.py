@@ -96,7 +96,8 @@ def _unique(df: pd.DataFrame, col: str) -> str:
 
 
 def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
-                 published: pd.DataFrame | None = None, source=None) -> Report:
+                 published: pd.DataFrame | None = None, source=None,
+                 gaps: pd.DataFrame | None = None) -> Report:
     """Write ``report.md``, its figures (PNG) and its tables (CSV) into ``out_dir``.
 
     Parameters
@@ -110,6 +111,9 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
         From :func:`bench.report.names.load_published`; without it the comparisons say so.
     source : path-like, optional
         The CSV the rows came from, named in the header.
+    gaps : DataFrame, optional
+        :func:`bench.grid.grid_gaps` of the rows against their experiment's grid; with it
+        the header says how complete the grid is and lists what is missing, by cell.
 
     Returns
     -------
@@ -143,6 +147,9 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
            f"`{MISSING}` marks a cell without an ok row (with the rows' status when they "
            "failed, timed out or were skipped); `(n=...)` marks a cell with fewer seeds than "
            f"the rest of its table. `{CEILING}` uses every column (K = D).", ""]
+
+    if gaps is not None:
+        md += _coverage(gaps)
 
     k_rank = choose_k(df)
     k_table = PUBLISHED_K if (df["k"] == PUBLISHED_K).any() else k_rank
@@ -346,3 +353,18 @@ def _fmt_stability(r) -> str:
 
 def _fmt_recall(r) -> str:
     return MISSING if not np.isfinite(r.recall) else f"{r.recall:.3f}"
+
+
+def _coverage(gaps: pd.DataFrame) -> list[str]:
+    """The header's grid paragraph: complete, or the missing rows counted by cell and why."""
+    if gaps.empty:
+        return ["Grid: every (dataset, selector, seed, K, evaluator) of the experiment's "
+                "config has an ok row or a timeout row with its reason.", ""]
+    by_cell = (gaps.groupby(["dataset", "selector", "why"], sort=False)
+               .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
+                    rows=("seed", "size")).reset_index())
+    lines = [f"Grid: {len(gaps)} row(s) of the experiment's config are not accounted for "
+             "(no row, a failed row, or a timeout without its reason), in "
+             f"{len(by_cell)} cell(s):", ""]
+    lines.append(markdown_table(by_cell, ["dataset", "selector", "why", "seeds", "rows"]))
+    return [*lines, ""]
