@@ -22,7 +22,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from bench.evaluation import evaluator_applies
-from bench.factory import CONFIG_DIR, compose_config, selector_class
+from bench.factory import CONFIG_DIR, compose_config, selector_class, selector_spec
 from selector_contract import selects_all_features
 
 __all__ = ["Grid", "experiment_grid", "grid_gaps"]
@@ -89,12 +89,9 @@ def experiment_grid(name: str, config_dir: Path | str = CONFIG_DIR) -> Grid:
                          f"got {dict(params)}")
     cfg = compose_config([f"experiment={name}"], config_dir=config_dir)
     evaluators = OmegaConf.to_container(cfg.evaluator, resolve=True)
-    ceilings = set()
-    for selector in selectors:
-        spec = OmegaConf.to_container(
-            compose_config([f"selector={selector}"], config_dir=config_dir).selector)
-        if selects_all_features(selector_class(spec)):
-            ceilings.add(selector)
+    ceilings = {selector for selector in selectors
+                if selects_all_features(selector_class(selector_spec(selector,
+                                                                     config_dir=config_dir)))}
     return Grid(datasets, selectors, tuple(int(s) for s in cfg.seeds),
                 tuple(int(k) for k in cfg.budgets), evaluators, frozenset(ceilings))
 
