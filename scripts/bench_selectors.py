@@ -70,15 +70,11 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray, dict]:
     selector_overrides : dict
         The dataset's per-selector settings (as the runner applies them).
     """
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
-
+    from datasets import registry
     from datasets.base import make_split
 
-    cfg = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "dataset" / f"{name}.yaml"))
-    sel_overrides = cfg.pop("selector_overrides", None) or {}
-    split = make_split(instantiate(cfg), "paper", 0)
-    return split.X_train, split.y_train, sel_overrides
+    split = make_split(registry.load_dataset(name), "paper", 0)
+    return split.X_train, split.y_train, registry.dataset_selector_overrides(name)
 
 
 def _default_dataset() -> tuple[str, tuple]:

@@ -33,7 +33,7 @@ from bench.markdown import markdown_table  # noqa: E402
 from bench.provenance import derive_seed, git_commit, utc_now, versions  # noqa: E402
 from bench.records import atomic_write_csv  # noqa: E402
 from datasets.base import make_split  # noqa: E402
-from datasets.registry import load_dataset  # noqa: E402
+from datasets.registry import dataset_selector_overrides, load_dataset  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -100,7 +100,8 @@ def main(argv=None) -> int:
     print(f"gpu-marked tests: {tests}")
 
     overrides = parse_overrides(args.override).get("entryprune", {})
-    spec = selector_spec("entryprune", overrides)
+    spec = selector_spec("entryprune", overrides,
+                         sources=[dataset_selector_overrides(args.dataset)])
     data = load_dataset(args.dataset)
     split = make_split(data, "paper", args.seed)
     sel = build_selector(spec, args.k, random_state=derive_seed(args.dataset, "entryprune",

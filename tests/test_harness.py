@@ -277,3 +277,24 @@ def test_a_variant_takes_its_parents_per_dataset_settings_then_its_own():
     # the spec helper applies a source the same way and drops the key
     spec = selector_spec("neurofs_released", sources=[{"neurofs": {"batch_size": 7}}])
     assert spec["batch_size"] == 7 and "extends" not in spec
+
+
+@pytest.mark.parametrize("dataset", ["arcene", "prostate_ge", "coil20"])
+@pytest.mark.parametrize("selector", ["neurofs", "neurofs_released", "entryprune"])
+def test_scripts_build_a_selector_for_a_dataset_as_the_runner_does(dataset, selector):
+    # gpu_check and bench_selectors build outside Hydra's run; the dataset's per-selector
+    # settings (arcene: NeuroFS batch 20) must reach them exactly as they reach a cell.
+    from bench.factory import selector_spec
+    from bench.runner import _Cell
+    from datasets.registry import dataset_selector_overrides
+
+    cell = _Cell.from_config(compose_config([f"selector={selector}", f"dataset={dataset}"]))
+    spec = selector_spec(selector, sources=[dataset_selector_overrides(dataset)])
+    assert spec == cell.spec
+
+
+def test_dataset_selector_overrides_names_an_unknown_dataset():
+    from datasets.registry import dataset_selector_overrides
+
+    with pytest.raises(ValueError, match="unknown dataset 'no_such'"):
+        dataset_selector_overrides("no_such")
