@@ -186,15 +186,20 @@ class LassoNetSelector(RankingSelector):
         self.device = device
         self.random_state = random_state
 
-    def _fit_scores(self, X, y):
-        import torch
+    def package_estimator(self, n_features: int, **changes):
+        """The ``lassonet.LassoNetClassifier`` that :meth:`fit` runs on ``n_features`` columns.
+
+        Every setting is explicit; ``changes`` replace some of them (a benchmark that
+        times epochs shortens ``n_iters`` and disables ``patience``). Also sets
+        ``hidden_dims_`` and ``device_``.
+        """
         from lassonet import LassoNetClassifier
 
-        self.hidden_dims_ = resolve_hidden_dims(self.hidden_dims, X.shape[1])
+        self.hidden_dims_ = resolve_hidden_dims(self.hidden_dims, n_features)
         dev = resolve_device(self.device)
         self.device_ = str(dev)
         seed = int(np.random.SeedSequence(self.random_state).generate_state(1)[0] % (2**31))
-        model = LassoNetClassifier(
+        settings = dict(
             hidden_dims=self.hidden_dims_,
             lambda_start=self.lambda_start, lambda_seq=None, gamma=0.0, gamma_skip=0.0,
             path_multiplier=float(self.path_multiplier), M=float(self.M), groups=None,
@@ -203,6 +208,16 @@ class LassoNetSelector(RankingSelector):
             patience=tuple(int(p) for p in self.patience), tol=0.99, backtrack=False,
             val_size=float(self.val_size), device=dev, verbose=0, random_state=seed,
             torch_seed=seed)
+        unknown = sorted(set(changes) - set(settings))
+        if unknown:
+            raise ValueError(f"package_estimator got unknown settings {', '.join(unknown)}")
+        return LassoNetClassifier(**{**settings, **changes})
+
+    def _fit_scores(self, X, y):
+        import torch
+
+        model = self.package_estimator(X.shape[1])
+        dev = model.device
         record = PathRecord(X.shape[1])
 
         def read_point(estimator, hist):

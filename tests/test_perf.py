@@ -222,3 +222,35 @@ def test_profile_script_rejects_a_bad_shape():
     prof = _script("profile_entryprune")
     with pytest.raises(SystemExit):
         prof.main(["--shape", "300x40"])
+
+
+def test_lassonet_epoch_benchmark_times_each_config_s_own_model(tmp_path, monkeypatch):
+    bench = _script("bench_lassonet_epochs")
+    epochs_run = []
+    from lassonet.interfaces import BaseLassoNet
+
+    train = BaseLassoNet._train
+
+    def counted(self, *args, epochs, **kwargs):
+        epochs_run.append((self.hidden_dims, self.batch_size, epochs))
+        return train(self, *args, epochs=epochs, **kwargs)
+
+    monkeypatch.setattr(BaseLassoNet, "_train", counted)
+    out = tmp_path / "epochs.csv"
+    assert bench.main(["--datasets", "digits", "--epochs", "2,4", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert df.selector.tolist() == ["lassonet", "lassonet_bench"]
+    # each config's own width and batch (lassonet_bench: D/3 = 21 of 64, batch 256), and
+    # only the dense model: an untimed epoch, then E1 and E2
+    assert df.hidden.astype(str).tolist() == ["100", "21"]
+    assert df.batch_size.astype(str).tolist() == ["full", "256"]
+    assert epochs_run == [((100,), None, e) for e in (1, 2, 4)] + \
+        [((21,), 256, e) for e in (1, 2, 4)]
+    secs = [list(map(float, s.split())) for s in df.seconds]
+    assert np.allclose(df.seconds_per_epoch, [(b - a) / 2 for a, b in secs], atol=1e-4)
+
+
+def test_lassonet_epoch_benchmark_rejects_bad_epochs():
+    bench = _script("bench_lassonet_epochs")
+    with pytest.raises(SystemExit):
+        bench.main(["--epochs", "5,5"])

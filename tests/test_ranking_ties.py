@@ -268,3 +268,20 @@ def test_selects_all_features_is_read_off_class_instance_and_partial():
         assert selects_all_features(ceiling)
     for other in (RandomSelector, RandomSelector(), partial(RandomSelector), object()):
         assert not selects_all_features(other)
+
+
+def test_lassonet_package_estimator_is_the_one_fit_runs():
+    from baselines.lassonet import LassoNetSelector
+
+    sel = LassoNetSelector(5, hidden_dims=("D/3",), n_iters=(7, 3), patience=(4, 2),
+                           batch_size=32, M=5.0, device="cpu", random_state=2)
+    est = sel.package_estimator(90)
+    assert est.hidden_dims == (30,) and sel.hidden_dims_ == (30,)
+    assert (est.n_iters_init, est.n_iters_path) == (7, 3)
+    assert (est.patience_init, est.patience_path) == (4, 2)
+    assert est.batch_size == 32 and est.M == 5.0 and str(est.device) == "cpu"
+    changed = sel.package_estimator(90, n_iters=(2, 1))
+    assert (changed.n_iters_init, changed.n_iters_path) == (2, 1)
+    assert changed.random_state == est.random_state, "the same seed as the fit's"
+    with pytest.raises(ValueError, match="unknown settings epochs"):
+        sel.package_estimator(90, epochs=3)
