@@ -4,8 +4,9 @@ An experiment config (``configs/experiment/<name>.yaml``) sweeps datasets and se
 through Hydra's ``hydra.sweeper.params`` and sets ``seeds``, ``budgets`` and the evaluator
 group; :func:`experiment_grid` reads those into a :class:`Grid`. :func:`grid_gaps` then
 lists every (dataset, selector, seed, k, evaluator) of the grid without an accounted-for
-row: an ``ok`` row, or a ``timeout`` row that says why in ``error``. A ``failed`` row, a
-``timeout`` without a reason, or no row at all is a gap. The all-features ceiling, whose K
+row: an ``ok`` row, or a ``timeout`` or ``skipped`` row (a cell the experiment leaves out
+in ``not_run``, a K above D) that says why in ``error``. A ``failed`` row, a ``timeout`` or
+``skipped`` row without a reason, or no row at all is a gap. The all-features ceiling, whose K
 is D whatever the budgets, needs one budget per seed with every evaluator.
 
 This is what a committed result file is checked against (a published grid must hold every
@@ -110,15 +111,16 @@ def grid_gaps(rows: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     -------
     DataFrame
         One row per gap: the key and ``why`` ("no row", "failed: ...", "timeout without a
-        reason"); empty when the grid is complete.
+        reason", "skipped without a reason"); empty when the grid is complete.
     """
     rows = rows.copy()
     rows["error"] = rows.get("error", pd.Series(index=rows.index, dtype=object)).fillna("")
-    good = ((rows["status"] == "ok")
-            | ((rows["status"] == "timeout") & (rows["error"].astype(str).str.strip() != "")))
+    explained = rows["status"].isin(["timeout", "skipped"])
+    reason = rows["error"].astype(str).str.strip() != ""
+    good = (rows["status"] == "ok") | (explained & reason)
     rows["why"] = ""
-    rows.loc[~good & (rows["status"] == "timeout"), "why"] = "timeout without a reason"
-    rows.loc[~good & (rows["status"] != "timeout"), "why"] = (
+    rows.loc[~good & explained, "why"] = rows["status"].astype(str) + " without a reason"
+    rows.loc[~good & ~explained, "why"] = (
         rows["status"].astype(str) + ": " + rows["error"].astype(str))
     gaps = []
     for key, exp in grid.expected().groupby(["dataset", "selector"], sort=False):

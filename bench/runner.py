@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from bench.evaluation import evaluate, evaluator_applies
@@ -96,7 +96,9 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     cfg : DictConfig
         The composed config (``dataset``, ``selector``, ``evaluator``, ``seeds``,
         ``budgets``, ``device``, ``protocol``, ``exp_name``, ``results_dir``, ``resume``,
-        ``timeout_s``, ``after_timeout``, ``retry_timeouts``, ``torch_threads``).
+        ``timeout_s``, ``after_timeout``, ``retry_timeouts``, ``torch_threads``,
+        ``not_run``). A cell that ``not_run`` names gets ``skipped`` rows with the reason it
+        gives, for every (seed, k) without an ok row, and is never loaded or fitted.
 
     Returns
     -------
@@ -107,8 +109,8 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     Raises
     ------
     ValueError
-        For an unknown ``protocol`` or ``after_timeout``, or a ``retry_timeouts`` that is
-        not a boolean, before any row is written.
+        For an unknown ``protocol`` or ``after_timeout``, a ``retry_timeouts`` that is not
+        a boolean, or a malformed ``not_run`` entry, before any row is written.
     """
     cell = _Cell.from_config(cfg)
     _set_torch_threads(cfg.get("torch_threads"))
@@ -117,7 +119,9 @@ def run_cell(cfg: DictConfig, *, show_progress: bool = True) -> CellSummary:
     summary = CellSummary(cell.dataset, cell.selector,
                           store.load_cell(cell.dataset, cell.selector))
     todo = _pending(cell, summary, resume=cfg.get("resume", True))
-    if todo:
+    if todo and cell.not_run is not None:
+        _record_not_run(cell, store, summary, todo)
+    elif todo:
         try:
             dataset = cell.load()
         except Exception as exc:
@@ -156,6 +160,8 @@ class _Cell:
     config_hash: str
     refit: bool
     selects_all: bool
+    # Why the experiment leaves this cell out (its `not_run` entry); None: the cell runs.
+    not_run: str | None = None
     # The fit that ran past timeout_s, once after_timeout=skip_cell stops the cell.
     stopped_by: str | None = field(default=None, init=False)
     _data: object = field(default=None, init=False, repr=False)
@@ -185,6 +191,7 @@ class _Cell:
         retry_timeouts = cfg.get("retry_timeouts", True)
         if not isinstance(retry_timeouts, bool):
             raise ValueError(f"retry_timeouts must be true or false; got {retry_timeouts!r}")
+        not_run = _not_run_reason(cfg.get("not_run"), str(ds_cfg["name"]), selector)
         # The hash covers what decides a row's value, not the sweep axes (seed, k), the
         # device or what to do after a timeout. A (seed, k) counts as done only if every
         # evaluator row carries the current hash of its own config; one shared hash per
@@ -201,7 +208,7 @@ class _Cell:
             after_timeout=after_timeout, retry_timeouts=retry_timeouts,
             config_hash=config_hash(hashes),
             refit=bool(getattr(target, "refit_per_budget", True)),
-            selects_all=selects_all_features(target))
+            selects_all=selects_all_features(target), not_run=not_run)
 
     def load(self):
         """The dataset, loaded once; a loader's exception is kept and raised again."""
@@ -239,6 +246,29 @@ class _Cell:
         return build_selector(self.spec, k, random_state=fit_seed, device=self.device)
 
 
+def _not_run_reason(entries, dataset: str, selector: str) -> str | None:
+    """The reason an experiment's ``not_run`` list gives for this cell, or None.
+
+    Each entry is a mapping with ``dataset``, ``selector`` and a non-empty ``reason``;
+    anything else is refused before a row is written.
+    """
+    if isinstance(entries, (DictConfig, ListConfig)):
+        entries = OmegaConf.to_container(entries, resolve=True)
+    entries = [] if entries is None else entries
+    if not isinstance(entries, list):
+        raise ValueError(f"not_run must be a list of {{dataset, selector, reason}}; "
+                         f"got {entries!r}")
+    reason = None
+    for i, entry in enumerate(entries):
+        if (not isinstance(entry, dict) or set(entry) != {"dataset", "selector", "reason"}
+                or not str(entry["reason"]).strip()):
+            raise ValueError(f"not_run[{i}] must have exactly the keys dataset, selector "
+                             f"and a non-empty reason; got {entry!r}")
+        if entry["dataset"] == dataset and entry["selector"] == selector:
+            reason = str(entry["reason"]).strip()
+    return reason
+
+
 def _set_torch_threads(threads) -> None:
     if threads:
         import torch
@@ -251,6 +281,8 @@ def _pending(cell: _Cell, summary: CellSummary, resume: bool) -> list[tuple[int,
     """(seed, budgets not done yet) per seed that has any; counts the done ones."""
     existing = summary.rows if resume else summary.rows.iloc[0:0]
     statuses = ("ok",) if cell.retry_timeouts else ("ok", "timeout")
+    if cell.not_run is not None:
+        statuses += ("skipped",)
     budgets = cell.budgets_to_run()
     todo = []
     for seed in cell.seeds:
@@ -413,17 +445,31 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
 
 
 # -- a cell whose data cannot load --------------------------------------------------------
+def _unfitted_rows(cell, todo, status: str, error: str) -> list[dict]:
+    """One row per pending (seed, k, evaluator) of a cell that fits nothing."""
+    return [dict(dataset=cell.dataset, selector=cell.selector, seed=seed, k=k,
+                 evaluator=e, status=status, error=error, protocol=cell.protocol,
+                 exp_name=cell.exp_name, git_commit=git_commit(),
+                 config_hash=cell.config_hash, versions=versions(), started_at=utc_now(),
+                 select_shared=False, device="")
+            for seed, ks in todo for k in ks for e in cell.evaluators_at(k)]
+
+
+def _record_not_run(cell, store, summary, todo) -> None:
+    """Write a skipped row per pending (seed, k, evaluator) with the experiment's reason;
+    nothing is loaded or fitted."""
+    rows = _unfitted_rows(cell, todo, "skipped", f"not run: {cell.not_run} "
+                                                 "(the experiment's not_run)")
+    store.write_cell(cell.dataset, cell.selector, rows)
+    summary.add(rows)
+
+
 def _record_load_failure(cell, store, summary, todo, exc) -> None:
     """Write a failed row per pending (seed, k, evaluator), with the loader's message."""
     # Hydra wraps the loader's exception; the loader's own message is the useful one.
     while isinstance(exc, InstantiationException) and exc.__cause__ is not None:
         exc = exc.__cause__
     err = error_text(exc)
-    rows = [dict(dataset=cell.dataset, selector=cell.selector, seed=seed, k=k,
-                 evaluator=e, status="failed", error=err, protocol=cell.protocol,
-                 exp_name=cell.exp_name, git_commit=git_commit(),
-                 config_hash=cell.config_hash, versions=versions(), started_at=utc_now(),
-                 select_shared=False, device="")
-            for seed, ks in todo for k in ks for e in cell.evaluators_at(k)]
+    rows = _unfitted_rows(cell, todo, "failed", err)
     store.write_cell(cell.dataset, cell.selector, rows)
     summary.add(rows, failure=f"dataset could not be loaded: {err}")

@@ -560,3 +560,21 @@ def test_the_header_says_how_complete_the_experiment_grid_is(tmp_path):
     assert "Grid: every (dataset, selector, seed, K, evaluator)" in md
     md = R.build_report(rows, tmp_path / "c", exp_name="g").markdown.read_text(encoding="utf-8")
     assert "Grid:" not in md  # no config to check against: nothing claimed
+
+
+def test_the_header_lists_skipped_cells_with_their_reasons(tmp_path):
+    from bench.grid import Grid, grid_gaps
+
+    why = "not run: one fit needs 3 h here (the experiment's not_run)"
+    rows = frame([row("coil20", "stg", s, 50) for s in range(2)]
+                 + [{**row("arcene", "stg", s, 50, status="skipped"), "error": why}
+                    for s in range(2)])
+    grid = Grid(("coil20", "arcene"), ("stg",), (0, 1), (50,), {"svm": {"budgets": None}})
+    md = R.build_report(rows, tmp_path / "a", exp_name="g",
+                        gaps=grid_gaps(rows, grid)).markdown.read_text(encoding="utf-8")
+    assert "Grid: every (dataset, selector, seed, K, evaluator)" in md
+    assert "Skipped: 2 row(s) in 1 cell(s), not fitted" in md
+    assert f"| arcene | stg | {why} | 0 1 | 2 |" in md
+    md = R.build_report(rows[rows.status == "ok"], tmp_path / "b",
+                        exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Skipped:" not in md

@@ -150,6 +150,7 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
 
     if gaps is not None:
         md += _coverage(gaps)
+    md += _skipped(df)
 
     k_rank = choose_k(df)
     k_table = PUBLISHED_K if (df["k"] == PUBLISHED_K).any() else k_rank
@@ -355,16 +356,31 @@ def _fmt_recall(r) -> str:
     return MISSING if not np.isfinite(r.recall) else f"{r.recall:.3f}"
 
 
+def _skipped(df: pd.DataFrame) -> list[str]:
+    """The header's list of skipped rows (a cell the experiment leaves out, a K above D),
+    counted by cell and reason; nothing when there are none."""
+    rows = df[df["status"] == "skipped"]
+    if rows.empty:
+        return []
+    by_cell = (rows.assign(reason=rows["error"].fillna("").astype(str))
+               .groupby(["dataset", "selector", "reason"], sort=False)
+               .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
+                    rows=("seed", "size")).reset_index())
+    return [f"Skipped: {len(rows)} row(s) in {len(by_cell)} cell(s), not fitted, with "
+            "the reason each row gives:", "",
+            markdown_table(by_cell, ["dataset", "selector", "reason", "seeds", "rows"]), ""]
+
+
 def _coverage(gaps: pd.DataFrame) -> list[str]:
     """The header's grid paragraph: complete, or the missing rows counted by cell and why."""
     if gaps.empty:
         return ["Grid: every (dataset, selector, seed, K, evaluator) of the experiment's "
-                "config has an ok row or a timeout row with its reason.", ""]
+                "config has an ok row, or a timeout or skipped row with its reason.", ""]
     by_cell = (gaps.groupby(["dataset", "selector", "why"], sort=False)
                .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
                     rows=("seed", "size")).reset_index())
     lines = [f"Grid: {len(gaps)} row(s) of the experiment's config are not accounted for "
-             "(no row, a failed row, or a timeout without its reason), in "
+             "(no row, a failed row, or a timeout or skipped row without its reason), in "
              f"{len(by_cell)} cell(s):", ""]
     lines.append(markdown_table(by_cell, ["dataset", "selector", "why", "seeds", "rows"]))
     return [*lines, ""]
