@@ -15,14 +15,20 @@ __all__ = ["config_hash", "derive_seed", "git_commit", "utc_now", "versions"]
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=1)
-def git_commit() -> str:
-    """Commit of the checkout (``-dirty`` when files differ); ``unknown`` outside git."""
+@functools.lru_cache(maxsize=4)
+def git_commit(root: Path | str = _ROOT) -> str:
+    """Commit of the checkout at ``root``, ``-dirty`` when tracked code differs from it.
+
+    Changes under ``results/`` do not count: the committed result rows live there, so a
+    run that adds rows to them would otherwise call every later row of the same clean code
+    dirty. ``unknown`` outside git.
+    """
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=_ROOT,
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
                              capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)results"], cwd=root, capture_output=True,
+                               text=True, timeout=10, check=True).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"

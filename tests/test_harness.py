@@ -298,3 +298,29 @@ def test_dataset_selector_overrides_names_an_unknown_dataset():
 
     with pytest.raises(ValueError, match="unknown dataset 'no_such'"):
         dataset_selector_overrides("no_such")
+
+
+def test_git_commit_is_dirty_for_changed_code_not_for_new_result_rows(tmp_path):
+    import subprocess
+
+    from bench.provenance import git_commit
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "rows.csv").write_text("a\n1\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    clean = git_commit(tmp_path)
+    assert len(clean) == 12 and not clean.endswith("-dirty")
+    # a run adds rows to the committed results: the code that ran is still the commit
+    (tmp_path / "results" / "rows.csv").write_text("a\n1\n2\n")
+    git_commit.cache_clear()
+    assert git_commit(tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    git_commit.cache_clear()
+    assert git_commit(tmp_path) == clean + "-dirty"
