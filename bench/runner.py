@@ -444,7 +444,7 @@ def _evaluate_all(est, k, evals, evaluators, split, seed, base):
     return rows
 
 
-# -- a cell whose data cannot load --------------------------------------------------------
+# -- a cell that fits nothing: left out by the experiment, or its data cannot load --------
 def _unfitted_rows(cell, todo, status: str, error: str) -> list[dict]:
     """One row per pending (seed, k, evaluator) of a cell that fits nothing."""
     return [dict(dataset=cell.dataset, selector=cell.selector, seed=seed, k=k,

@@ -356,16 +356,21 @@ def _fmt_recall(r) -> str:
     return MISSING if not np.isfinite(r.recall) else f"{r.recall:.3f}"
 
 
+def _count_by_cell(rows: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Rows counted per (dataset, selector, ``label``), with the seeds they cover."""
+    return (rows.groupby(["dataset", "selector", label], sort=False)
+            .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
+                 rows=("seed", "size")).reset_index())
+
+
 def _skipped(df: pd.DataFrame) -> list[str]:
     """The header's list of skipped rows (a cell the experiment leaves out, a K above D),
     counted by cell and reason; nothing when there are none."""
     rows = df[df["status"] == "skipped"]
     if rows.empty:
         return []
-    by_cell = (rows.assign(reason=rows["error"].fillna("").astype(str))
-               .groupby(["dataset", "selector", "reason"], sort=False)
-               .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
-                    rows=("seed", "size")).reset_index())
+    by_cell = _count_by_cell(rows.assign(reason=rows["error"].fillna("").astype(str)),
+                             "reason")
     return [f"Skipped: {len(rows)} row(s) in {len(by_cell)} cell(s), not fitted, with "
             "the reason each row gives:", "",
             markdown_table(by_cell, ["dataset", "selector", "reason", "seeds", "rows"]), ""]
@@ -376,9 +381,7 @@ def _coverage(gaps: pd.DataFrame) -> list[str]:
     if gaps.empty:
         return ["Grid: every (dataset, selector, seed, K, evaluator) of the experiment's "
                 "config has an ok row, or a timeout or skipped row with its reason.", ""]
-    by_cell = (gaps.groupby(["dataset", "selector", "why"], sort=False)
-               .agg(seeds=("seed", lambda s: " ".join(map(str, sorted(set(s))))),
-                    rows=("seed", "size")).reset_index())
+    by_cell = _count_by_cell(gaps, "why")
     lines = [f"Grid: {len(gaps)} row(s) of the experiment's config are not accounted for "
              "(no row, a failed row, or a timeout or skipped row without its reason), in "
              f"{len(by_cell)} cell(s):", ""]
