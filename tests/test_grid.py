@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -23,16 +25,31 @@ def test_paper_cpu_grid_is_the_issue_s_grid():
     grid = experiment_grid("paper_cpu")
     assert set(grid.datasets) == {"coil20", "usps", "isolet", "basehock", "prostate_ge",
                                   "arcene", "madelon", "mnist", "fashion_mnist"}
-    # the issue's selectors, and NeuroFS's released-code reading beside the paper's
-    assert {"entryprune", "entryprune_flex", "neurofs", "neurofs_released", "lassonet", "stg",
-            "cancelout", "random_forest", "xgboost", "anova_f", "mutual_info",
-            "fisher_score", "l1_logreg", "random", "all_features"} == set(grid.selectors)
+    # the issue's selectors, NeuroFS's released-code reading beside the paper's, and
+    # LassoNet at its own benchmark's settings beside the package defaults
+    assert {"entryprune", "entryprune_flex", "neurofs", "neurofs_released", "lassonet",
+            "lassonet_bench", "stg", "cancelout", "random_forest", "xgboost", "anova_f",
+            "mutual_info", "fisher_score", "l1_logreg", "random",
+            "all_features"} == set(grid.selectors)
     assert grid.seeds == (0, 1, 2, 3, 4) and grid.budgets == (25, 50, 75, 100)
     assert grid.ceilings == {"all_features"}
     exp = grid.expected()
     # SVM at every K, 1-NN and ExtraTrees at K=50; the ceiling: every evaluator once a seed
     per_seed = 4 + 2
-    assert len(exp) == 9 * 5 * (14 * per_seed + 3)
+    assert len(exp) == 9 * 5 * (15 * per_seed + 3)
+
+
+@pytest.mark.parametrize("name", ["paper_cpu", "fidelity"])
+def test_every_not_run_entry_names_a_cell_of_its_grid(name):
+    # a misspelt entry would leave its cell to run, and to cost a day, instead of skipping it
+    from omegaconf import OmegaConf
+
+    from bench.grid import CONFIG_DIR
+    grid = experiment_grid(name)
+    entries = OmegaConf.load(Path(CONFIG_DIR) / "experiment" / f"{name}.yaml").not_run
+    assert entries
+    for entry in entries:
+        assert entry.dataset in grid.datasets and entry.selector in grid.selectors, entry
 
 
 def test_a_complete_table_has_no_gaps():
