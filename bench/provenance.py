@@ -1,4 +1,4 @@
-"""Where a row came from: git commit, config hash, library versions, time, seeds."""
+"""Where a row came from: git commit, config hash, library versions, machine, time, seeds."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import datetime as _dt
 import functools
 import hashlib
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
 
-__all__ = ["config_hash", "derive_seed", "git_commit", "utc_now", "versions"]
+__all__ = ["config_hash", "derive_seed", "git_commit", "machine", "utc_now", "versions"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,37 @@ def versions() -> str:
         except ImportError:
             pass
     return " ".join(out)
+
+
+@functools.lru_cache(maxsize=1)
+def machine() -> str:
+    """The processor this process runs on and how many CPUs it may use, e.g.
+    ``AMD EPYC, 2 CPUs``; a CUDA device's name is added when torch sees one.
+
+    Timings are only comparable on one machine, and this project's sessions run on
+    different CPUs (Intel AVX-512 or AMD AVX2), so every row says which it came from.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    out = f"{_cpu_model()}, {cpus} CPUs"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            out += f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return out
+
+
+def _cpu_model() -> str:
+    # platform.processor() is only the architecture on Linux; the model is in /proc/cpuinfo
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def config_hash(obj) -> str:

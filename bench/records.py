@@ -52,15 +52,15 @@ COLUMNS = [
     "accuracy", "balanced_accuracy", "select_seconds", "eval_seconds", "select_shared",
     "n_train", "n_test", "n_features", "n_classes", "selected", "n_separated", "n_tiebroken",
     "status", "error", "device", "protocol", "exp_name",
-    "git_commit", "config_hash", "versions", "started_at", "true_support",
+    "git_commit", "config_hash", "versions", "machine", "started_at", "true_support",
 ]
 
 STATUSES = ("ok", "failed", "timeout", "skipped")
 
 #: Columns that hold text even when every value looks like a number.
 TEXT_COLUMNS = ["dataset", "selector", "evaluator", "selected", "status", "error", "device",
-                "protocol", "exp_name", "git_commit", "config_hash", "versions", "started_at",
-                "true_support"]
+                "protocol", "exp_name", "git_commit", "config_hash", "versions", "machine",
+                "started_at", "true_support"]
 
 # Numbers that may be empty (a failed row, or a column added after the row was written).
 _OPTIONAL_NUMBERS = ["accuracy", "balanced_accuracy", "select_seconds", "eval_seconds",
@@ -180,7 +180,8 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
     """Put a frame into the fixed column order (extra columns kept at the end)."""
     for col in COLUMNS:
         if col not in df.columns:
-            df[col] = pd.NA
+            # a column added after the rows were written: text empty, as read_rows gives it
+            df[col] = "" if col in TEXT_COLUMNS else pd.NA
     extra = [c for c in df.columns if c not in COLUMNS]
     df = df[COLUMNS + extra]
     for col in ("seed", "k"):

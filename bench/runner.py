@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from bench.evaluation import evaluate, evaluator_applies
 from bench.factory import build_selector, selector_class, selector_overrides
-from bench.provenance import config_hash, derive_seed, git_commit, utc_now, versions
+from bench.provenance import config_hash, derive_seed, git_commit, machine, utc_now, versions
 from bench.records import ResultStore, error_text
 from bench.timeout import FitTimeout, time_limit
 from datasets.base import PROTOCOLS, make_split
@@ -356,7 +356,7 @@ def _common_fields(cell: _Cell, dataset, split, seed: int) -> dict:
         n_train=int(split.X_train.shape[0]), n_test=int(split.X_test.shape[0]),
         n_features=dataset.n_features, n_classes=dataset.n_classes, protocol=cell.protocol,
         exp_name=cell.exp_name, git_commit=git_commit(), config_hash=cell.config_hash,
-        versions=versions(), true_support=true_support,
+        versions=versions(), machine=machine(), true_support=true_support,
     )
 
 
@@ -450,8 +450,8 @@ def _unfitted_rows(cell, todo, status: str, error: str) -> list[dict]:
     return [dict(dataset=cell.dataset, selector=cell.selector, seed=seed, k=k,
                  evaluator=e, status=status, error=error, protocol=cell.protocol,
                  exp_name=cell.exp_name, git_commit=git_commit(),
-                 config_hash=cell.config_hash, versions=versions(), started_at=utc_now(),
-                 select_shared=False, device="")
+                 config_hash=cell.config_hash, versions=versions(), machine=machine(),
+                 started_at=utc_now(), select_shared=False, device="")
             for seed, ks in todo for k in ks for e in cell.evaluators_at(k)]
 
 

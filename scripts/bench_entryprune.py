@@ -29,7 +29,6 @@ tables. Run with ``make bench-entryprune`` or ``python scripts/bench_entryprune.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
 import time
@@ -44,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.markdown import markdown_table  # noqa: E402
-from bench.provenance import git_commit  # noqa: E402
+from bench.provenance import git_commit, machine  # noqa: E402
 from bench.records import atomic_write_csv, error_text  # noqa: E402
 from entryprune.engine import Engine, Trace  # noqa: E402
 from entryprune.selector import EntryPruneSelector, input_size  # noqa: E402
@@ -243,7 +242,7 @@ def main(argv=None) -> int:
     dev = resolve_device(args.device)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     meta = dict(device=str(dev), threads=torch.get_num_threads(), torch=torch.__version__,
-                machine=platform.processor() or platform.machine(), git_commit=git_commit(),
+                machine=machine(), git_commit=git_commit(),
                 timestamp=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     print(f"EntryPrune benchmark on {dev} ({meta['threads']} torch threads)", flush=True)
     rows = []

@@ -127,6 +127,8 @@ def test_run_cell_writes_tidy_rows_and_resumes(tmp_path):
     # the split depends on (dataset, seed) only: n_train equal for all rows of a seed
     assert df.groupby("seed").n_train.nunique().eq(1).all()
     assert df.select_shared.all(), "a ranking selector is fit once per seed"
+    from bench.provenance import machine
+    assert set(df.machine) == {machine()}, "timings are only comparable on one machine"
 
     second = run_cell(compose_config(overrides), show_progress=False)
     assert second.n_new == 0 and second.n_skipped_done == 4
@@ -324,3 +326,31 @@ def test_git_commit_is_dirty_for_changed_code_not_for_new_result_rows(tmp_path):
     (tmp_path / "code.py").write_text("x = 2\n")
     git_commit.cache_clear()
     assert git_commit(tmp_path) == clean + "-dirty"
+
+
+def test_machine_names_the_cpu_model_and_the_usable_cpus(monkeypatch, tmp_path):
+    import os
+
+    from bench import provenance
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t: avx2\n")
+    real_path = provenance.Path
+    monkeypatch.setattr(provenance, "Path",
+                        lambda p: cpuinfo if p == "/proc/cpuinfo" else real_path(p))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    provenance.machine.cache_clear()
+    try:
+        assert provenance.machine().startswith("Test CPU 9000, 3 CPUs")
+    finally:
+        provenance.machine.cache_clear()
+
+
+def test_rows_written_before_the_machine_column_read_with_it_empty(tmp_path):
+    from bench.records import read_rows
+
+    old = pd.DataFrame([dict(dataset="d", selector="s", seed=0, k=5, evaluator="svm",
+                             accuracy=0.5, status="ok")])
+    old.to_csv(tmp_path / "old.csv", index=False)
+    rows = read_rows(tmp_path / "old.csv")
+    assert rows.machine.tolist() == [""]

@@ -578,3 +578,15 @@ def test_the_header_lists_skipped_cells_with_their_reasons(tmp_path):
     md = R.build_report(rows[rows.status == "ok"], tmp_path / "b",
                         exp_name="g").markdown.read_text(encoding="utf-8")
     assert "Skipped:" not in md
+
+
+def test_the_header_names_the_machines_the_rows_came_from(tmp_path):
+    rows = [row("coil20", "stg", s, 50) for s in range(2)]
+    rows[0]["machine"] = "AMD EPYC, 2 CPUs"
+    rows[1]["machine"] = "Intel Xeon, 2 CPUs"
+    md = R.build_report(frame(rows), tmp_path / "a",
+                        exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Machines: AMD EPYC, 2 CPUs, Intel Xeon, 2 CPUs  " in md
+    md = R.build_report(frame([row("coil20", "stg", 0, 50)]), tmp_path / "b",
+                        exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Machines: not recorded" in md

@@ -135,6 +135,8 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
     md.append(f"Protocols: {_unique(df, 'protocol')}  ")
     md.append(f"Devices: {_unique(df, 'device')}  ")
     md.append(f"Git commits: {_unique(df, 'git_commit')}  ")
+    machines = _unique(df, "machine")
+    md.append(f"Machines: {'not recorded' if machines == MISSING else machines}  ")
     md.append(f"Datasets: {', '.join(ordered(df['dataset'], DATASET_ORDER)) or MISSING}  ")
     md.append(f"Selectors: {', '.join(ordered(df['selector'], SELECTOR_ORDER)) or MISSING}  ")
     md.append("Evaluators: "
