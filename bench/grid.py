@@ -15,7 +15,7 @@ cell or say why not), and it is how a long run shows what is left.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,31 +122,21 @@ def grid_gaps(rows: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     rows.loc[~good & explained, "why"] = rows["status"].astype(str) + " without a reason"
     rows.loc[~good & ~explained, "why"] = (
         rows["status"].astype(str) + ": " + rows["error"].astype(str))
-    gaps = []
-    for key, exp in grid.expected().groupby(["dataset", "selector"], sort=False):
-        have = rows[(rows["dataset"] == key[0]) & (rows["selector"] == key[1])]
-        if key[1] in grid.ceilings:
-            gaps.extend(_ceiling_gaps(have, exp))
+    rows["good"] = rows["why"] == ""
+    rows["k"] = rows["k"].astype("float64")  # the grid's k is float (NaN for a ceiling)
+    expected = grid.expected()
+    ceiling = expected["selector"].isin(grid.ceilings)
+    parts = []
+    # one lookup per key by a merge; a ceiling runs at K = D, so any of its k will do
+    for part, on in ((expected[~ceiling], KEY), (expected[ceiling], [c for c in KEY if c != "k"])):
+        if part.empty:
             continue
-        for rec in exp.itertuples(index=False):
-            match = have[(have["seed"] == rec.seed) & (have["k"] == rec.k)
-                         & (have["evaluator"] == rec.evaluator)]
-            gaps.append(_why(rec, match))
-    out = pd.DataFrame([g for g in gaps if g is not None], columns=[*KEY, "why"])
-    return out
-
-
-def _why(rec, match: pd.DataFrame):
-    if match.empty:
-        return (*rec, "no row")
-    if (match["why"] == "").any():
-        return None
-    return (*rec, match["why"].iloc[0])
-
-
-def _ceiling_gaps(have: pd.DataFrame, exp: pd.DataFrame) -> Iterable:
-    for rec in exp.itertuples(index=False):
-        match = have[(have["seed"] == rec.seed) & (have["evaluator"] == rec.evaluator)]
-        gap = _why(rec, match)
-        if gap is not None:
-            yield gap
+        have = rows.groupby(on, sort=False).agg(good=("good", "any"), first=("why", "first"))
+        parts.append(part.reset_index().merge(have.reset_index(), on=on, how="left")
+                     .set_index("index"))
+    if not parts:
+        return pd.DataFrame(columns=[*KEY, "why"])
+    found = pd.concat(parts).sort_index()
+    found["why"] = found["first"].where(found["good"].notna(), "no row")
+    gaps = found[~found["good"].eq(True)]  # no row (NaN), or no row that accounts for it
+    return gaps[[*KEY, "why"]].reset_index(drop=True)
