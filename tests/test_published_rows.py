@@ -7,6 +7,7 @@ show up here.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -20,8 +21,15 @@ PUBLISHED = ROOT / "results" / "published"
 EXPERIMENTS = ["paper_cpu", "fidelity"]
 
 
+@functools.cache
 def _rows(name: str) -> pd.DataFrame:
+    # read once per experiment: every test below only reads the frame
     return read_rows(PUBLISHED / f"{name}.csv")
+
+
+@functools.cache
+def _grid(name: str):
+    return experiment_grid(name)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -40,7 +48,7 @@ def test_the_merged_csv_is_the_union_of_the_cell_files(name):
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_committed_row_belongs_to_the_grid_and_accounts_for_itself(name):
-    rows, grid = _rows(name), experiment_grid(name)
+    rows, grid = _rows(name), _grid(name)
     assert set(rows.status) <= set(STATUSES)
     assert set(rows.dataset) <= set(grid.datasets)
     assert set(rows.selector) <= set(grid.selectors)
@@ -66,5 +74,5 @@ def test_every_ok_row_says_where_and_when_it_ran(name):
 
 def test_the_fidelity_grid_is_complete():
     # README's fidelity table quotes every one of these cells
-    gaps = grid_gaps(_rows("fidelity"), experiment_grid("fidelity"))
+    gaps = grid_gaps(_rows("fidelity"), _grid("fidelity"))
     assert gaps.empty, gaps.head().to_dict("records")
