@@ -31,11 +31,14 @@ stamp() { date -u +%FT%TZ; }
 worker() {
   local name=$1; shift
   local cell ds sel
+  # check every cell before the first runs: a typo in the last would otherwise show hours in
   for cell in "$@"; do
     case "$cell" in
       *:*) ;;
       *) echo "cell '$cell' is not dataset:selector" >&2; return 2 ;;
     esac
+  done
+  for cell in "$@"; do
     if [ -e "$SITTING_DIR/STOP" ] || [ -e "$SITTING_DIR/STOP_$name" ]; then
       echo "$(stamp) stop flag: not starting $cell" >> "$SITTING_DIR/$name.log"
       break
