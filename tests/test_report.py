@@ -580,6 +580,25 @@ def test_the_header_lists_skipped_cells_with_their_reasons(tmp_path):
     assert "Skipped:" not in md
 
 
+def test_the_header_lists_timed_out_cells_with_their_reasons(tmp_path):
+    # a cell that timed out after some seeds shows only "(n=...)" in the tables; the header
+    # must say which seeds timed out and which were then not run (after_timeout=skip_cell)
+    over = "FitTimeout: fit exceeded timeout_s=7200"
+    after = "not run: seed 1 k=50 of this cell ran past timeout_s=7200 (after_timeout=skip_cell)"
+    rows = frame([row("coil20", "lassonet", 0, 50), row("coil20", "stg", 0, 50)]
+                 + [{**row("coil20", "lassonet", 1, 50, status="timeout"), "error": over}]
+                 + [{**row("coil20", "lassonet", s, 50, status="timeout"), "error": after}
+                    for s in (2, 3)])
+    md = R.build_report(rows, tmp_path / "a", exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Timed out: 3 row(s) in 1 cell(s), no selection" in md
+    assert f"| coil20 | lassonet | {over} | 1 | 1 |" in md
+    assert f"| coil20 | lassonet | {after} | 2 3 | 2 |" in md
+    assert "Skipped:" not in md
+    md = R.build_report(rows[rows.status == "ok"], tmp_path / "b",
+                        exp_name="g").markdown.read_text(encoding="utf-8")
+    assert "Timed out:" not in md
+
+
 def test_the_header_names_the_machines_the_rows_came_from(tmp_path):
     rows = [row("coil20", "stg", s, 50) for s in range(2)]
     rows[0]["machine"] = "AMD EPYC, 2 CPUs"

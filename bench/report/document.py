@@ -152,7 +152,7 @@ def build_report(df: pd.DataFrame, out_dir, *, exp_name: str,
 
     if gaps is not None:
         md += _coverage(gaps)
-    md += _skipped(df)
+    md += _without_selection(df)
 
     k_rank = choose_k(df)
     k_table = PUBLISHED_K if (df["k"] == PUBLISHED_K).any() else k_rank
@@ -365,17 +365,26 @@ def _count_by_cell(rows: pd.DataFrame, label: str) -> pd.DataFrame:
                  rows=("seed", "size")).reset_index())
 
 
-def _skipped(df: pd.DataFrame) -> list[str]:
-    """The header's list of skipped rows (a cell the experiment leaves out, a K above D),
-    counted by cell and reason; nothing when there are none."""
-    rows = df[df["status"] == "skipped"]
-    if rows.empty:
-        return []
-    by_cell = _count_by_cell(rows.assign(reason=rows["error"].fillna("").astype(str)),
-                             "reason")
-    return [f"Skipped: {len(rows)} row(s) in {len(by_cell)} cell(s), not fitted, with "
-            "the reason each row gives:", "",
-            markdown_table(by_cell, ["dataset", "selector", "reason", "seeds", "rows"]), ""]
+def _without_selection(df: pd.DataFrame) -> list[str]:
+    """The header's lists of rows without a selection, counted by cell and reason: skipped
+    rows (a cell the experiment leaves out, a K above D) and timed-out ones (a fit past
+    ``timeout_s``, and the rest of its cell under ``after_timeout: skip_cell``); nothing
+    when there are none. A timeout leaves a cell with fewer seeds, which the tables mark
+    only as ``(n=...)``: this list says why."""
+    md: list[str] = []
+    for status, title, what in (("skipped", "Skipped", "not fitted"),
+                                ("timeout", "Timed out", "no selection")):
+        rows = df[df["status"] == status]
+        if rows.empty:
+            continue
+        by_cell = _count_by_cell(rows.assign(reason=rows["error"].fillna("").astype(str)),
+                                 "reason")
+        n_cells = len(by_cell[["dataset", "selector"]].drop_duplicates())
+        md += [f"{title}: {len(rows)} row(s) in {n_cells} cell(s), {what}, with the reason "
+               "each row gives:", "",
+               markdown_table(by_cell, ["dataset", "selector", "reason", "seeds", "rows"]),
+               ""]
+    return md
 
 
 def _coverage(gaps: pd.DataFrame) -> list[str]:
