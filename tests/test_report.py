@@ -554,6 +554,14 @@ def test_the_header_says_how_complete_the_experiment_grid_is(tmp_path):
                         gaps=grid_gaps(rows, grid)).markdown.read_text(encoding="utf-8")
     assert "Grid: 2 row(s) of the experiment's config are not accounted for" in md
     assert "| coil20 | neurofs | no row | 0 1 | 2 |" in md
+    assert "in 1 cell(s):" in md
+    # a failed row and a missing one in the same cell: two lines of the table, one cell
+    failed = frame([*[row("coil20", "stg", s, 50) for s in range(2)],
+                    row("coil20", "neurofs", 0, 50, status="failed")])
+    md = R.build_report(failed, tmp_path / "c", exp_name="g",
+                        gaps=grid_gaps(failed, grid)).markdown.read_text(encoding="utf-8")
+    assert "| coil20 | neurofs | no row | 1 | 1 |" in md
+    assert "in 1 cell(s):" in md
     full = Grid(("coil20",), ("stg",), (0, 1), (50,), {"svm": {"budgets": None}})
     md = R.build_report(rows, tmp_path / "b", exp_name="g",
                         gaps=grid_gaps(rows, full)).markdown.read_text(encoding="utf-8")

@@ -365,6 +365,12 @@ def _count_by_cell(rows: pd.DataFrame, label: str) -> pd.DataFrame:
                  rows=("seed", "size")).reset_index())
 
 
+def _n_cells(by_cell: pd.DataFrame) -> int:
+    """The (dataset, selector) cells in a ``_count_by_cell`` table, which has one line per
+    reason: a cell with two reasons is one cell."""
+    return len(by_cell[["dataset", "selector"]].drop_duplicates())
+
+
 def _without_selection(df: pd.DataFrame) -> list[str]:
     """The header's lists of rows without a selection, counted by cell and reason: skipped
     rows (a cell the experiment leaves out, a K above D) and timed-out ones (a fit past
@@ -379,9 +385,8 @@ def _without_selection(df: pd.DataFrame) -> list[str]:
             continue
         by_cell = _count_by_cell(rows.assign(reason=rows["error"].fillna("").astype(str)),
                                  "reason")
-        n_cells = len(by_cell[["dataset", "selector"]].drop_duplicates())
-        md += [f"{title}: {len(rows)} row(s) in {n_cells} cell(s), {what}, with the reason "
-               "each row gives:", "",
+        md += [f"{title}: {len(rows)} row(s) in {_n_cells(by_cell)} cell(s), {what}, "
+               "with the reason each row gives:", "",
                markdown_table(by_cell, ["dataset", "selector", "reason", "seeds", "rows"]),
                ""]
     return md
@@ -395,6 +400,6 @@ def _coverage(gaps: pd.DataFrame) -> list[str]:
     by_cell = _count_by_cell(gaps, "why")
     lines = [f"Grid: {len(gaps)} row(s) of the experiment's config are not accounted for "
              "(no row, a failed row, or a timeout or skipped row without its reason), in "
-             f"{len(by_cell)} cell(s):", ""]
+             f"{_n_cells(by_cell)} cell(s):", ""]
     lines.append(markdown_table(by_cell, ["dataset", "selector", "why", "seeds", "rows"]))
     return [*lines, ""]
